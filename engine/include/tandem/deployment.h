@@ -1,0 +1,38 @@
+// The databases one application uses, each with a role (DESIGN §1, §8).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tandem/url.h"
+
+namespace tandem {
+
+struct DatabaseTarget {
+  std::string name;  // "api", "cell1", "main": what messages call it
+  std::string role;  // "api", "cell", "main": which operations run on it
+  DatabaseUrl url;
+};
+
+struct Deployment {
+  std::filesystem::path repos = ".";
+  std::filesystem::path model = "model";
+  std::vector<DatabaseTarget> databases;  // api first, then the other roles, then cells
+  // One database of a larger deployment (--db URL --database ROLE): operations for the
+  // roles it lacks are skipped instead of refused.
+  bool partial = false;
+
+  // tandem.yaml: `${VAR}` in values is replaced from the environment; relative paths
+  // (repos, model, sqlite:rel) are taken from the file's folder. Throws Error(bad_config)
+  // naming the file and the key.
+  static Deployment load(const std::filesystem::path& file);
+  // One database given with --db: role `main` unless the caller names another.
+  static Deployment single(const DatabaseUrl& url, const std::string& role = "main");
+
+  bool has_role(const std::string& role) const;
+  std::vector<std::string> roles() const;
+};
+
+}  // namespace tandem

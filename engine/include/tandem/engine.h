@@ -1,0 +1,75 @@
+// What an application or the CLI embeds: open a deployment, ask its status, run a phase.
+//
+//   tandem::Engine engine(tandem::Deployment::load("tandem.yaml"));
+//   engine.run(tandem::Phase::expand, {});
+//
+// An Engine is not thread-safe; one run at a time per deployment is enforced across
+// processes by the run lock of each database.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tandem/deployment.h"
+#include "tandem/phase.h"
+#include "tandem/status.h"
+
+namespace tandem {
+
+struct RunOptions {
+  std::optional<long long> to;     // stop after this version
+  bool dry_run = false;            // print the SQL, change nothing
+  std::chrono::seconds wait{0};    // how long to wait for another run's lock
+  std::optional<std::string> role;        // --database: only databases of this role
+  std::optional<std::string> database;    // --cell: only the database with this name
+  // Called with one line per event (unit started, done, SQL of a dry run).
+  std::function<void(const std::string&)> on_event;
+};
+
+struct UnitOutcome {
+  std::string database;
+  Phase phase = Phase::expand;
+  std::string version;
+  std::string name;
+  std::string status;  // "applied", "dry-run"
+  double seconds = 0;
+  std::vector<std::string> sql;  // what ran (or would run)
+};
+
+struct RunReport {
+  std::vector<UnitOutcome> units;
+};
+
+class Engine {
+ public:
+  // Loads the repositories under deployment.repos; throws Error(invalid_unit) when they
+  // are unreadable or misaligned.
+  explicit Engine(Deployment deployment);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs the pending versions of `phase` (up to options.to), version by version, each on
+  // every selected database before the next. Throws Error on the first failure; what
+  // ran before it stays applied.
+  RunReport run(Phase phase, const RunOptions& options);
+  // Offline: expand, migrate and contract of every pending version, with no triggers.
+  RunReport upgrade(const RunOptions& options);
+
+  std::vector<DatabaseStatus> status(const RunOptions& options);
+  std::vector<HistoryEntry> history(const RunOptions& options);
+  long long latest_version() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The overall answer of `status --check` for several databases: the most urgent one.
+Readiness overall_readiness(const std::vector<DatabaseStatus>& databases);
+
+}  // namespace tandem

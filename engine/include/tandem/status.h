@@ -1,0 +1,42 @@
+// What `tandem status` and `tandem history` report.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tandem/phase.h"
+
+namespace tandem {
+
+// The answer of `status --check`, as its exit code (DESIGN §11).
+enum class Readiness { up_to_date = 0, out_of_order = 1, expand_needed = 2, migrate_needed = 3, contract_needed = 4 };
+
+const char* readiness_text(Readiness readiness);
+
+struct DatabaseStatus {
+  std::string name;  // "api", "cell1", "main"
+  std::string role;
+  std::string url;   // redacted
+  std::map<Phase, long long> versions;
+  long long latest = 0;  // newest version in the repositories
+  Readiness readiness = Readiness::up_to_date;
+  std::vector<std::string> problems;  // out-of-order details, tandem triggers left behind
+};
+
+struct HistoryEntry {
+  std::string database;
+  std::string phase;
+  std::string version;
+  std::string name;
+  std::string checksum;
+  std::string status;  // running, done, failed
+  int step = 0;
+  std::optional<std::string> error;
+  std::string started_at;
+  std::optional<std::string> finished_at;
+  std::string tool_version;
+};
+
+}  // namespace tandem

@@ -1,0 +1,124 @@
+#include "tandem/deployment.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error config_error(const fs::path& file, const YAML::Node& at, const std::string& message) {
+  Error error(ErrorKind::bad_config, message);
+  error.with_file(file.string(), at.IsDefined() ? at.Mark().line + 1 : 0);
+  return error;
+}
+
+// Replaces ${NAME} by the environment variable; an unset one is an error naming it.
+std::string expand_environment(const std::string& text, const fs::path& file, const YAML::Node& at, const std::string& key) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text.compare(i, 2, "${") == 0) {
+      const size_t close = text.find('}', i);
+      if (close == std::string::npos) throw config_error(file, at, fmt::format("{}: unclosed '${{' in value", key));
+      const std::string name = text.substr(i + 2, close - i - 2);
+      const char* value = std::getenv(name.c_str());
+      if (!value) throw config_error(file, at, fmt::format("{} uses ${{{}}}, which is not set in the environment", key, name));
+      out += value;
+      i = close + 1;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::string& key) {
+  if (!node.IsScalar() || node.Scalar().empty())
+    throw config_error(file, node, fmt::format("{} must be a database URL", key));
+  DatabaseUrl url;
+  try {
+    url = DatabaseUrl::parse(expand_environment(node.Scalar(), file, node, key));
+  } catch (const Error& error) {
+    throw config_error(file, node, fmt::format("{}: {}", key, error.what()));
+  }
+  if (url.dialect == DialectKind::sqlite && !url.is_memory() && fs::path(url.database).is_relative())
+    url.database = (file.parent_path() / url.database).lexically_normal().string();
+  return url;
+}
+
+}  // namespace
+
+Deployment Deployment::load(const fs::path& file) {
+  if (!fs::is_regular_file(file)) throw Error(ErrorKind::bad_config, fmt::format("config file '{}' does not exist", file.string()));
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& error) {
+    throw Error(ErrorKind::bad_config, fmt::format("broken YAML: {}", error.msg)).with_file(file.string(), error.mark.line + 1);
+  }
+  if (!root.IsMap()) throw config_error(file, root, "the config must be a mapping with repos, model and databases");
+  Deployment deployment;
+  const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  for (const auto& entry : root) {
+    const std::string key = entry.first.Scalar();
+    if (key != "repos" && key != "model" && key != "databases")
+      throw config_error(file, entry.first, fmt::format("unknown key '{}' (expected repos, model, databases)", key));
+  }
+  if (root["repos"]) deployment.repos = (folder / root["repos"].Scalar()).lexically_normal();
+  else deployment.repos = folder;
+  if (root["model"]) deployment.model = (folder / root["model"].Scalar()).lexically_normal();
+  else deployment.model = folder / "model";
+  const YAML::Node databases = root["databases"];
+  if (!databases || !databases.IsMap() || databases.size() == 0)
+    throw config_error(file, databases.IsDefined() ? databases : root,
+                       "databases: missing; give at least one database (api: URL, cells: {name: URL}, or main: URL)");
+  std::vector<DatabaseTarget> singles, cells;
+  for (const auto& entry : databases) {
+    const std::string role = entry.first.Scalar();
+    if (role == "cells") {
+      if (!entry.second.IsMap() || entry.second.size() == 0)
+        throw config_error(file, entry.second, "databases.cells must map cell names to database URLs");
+      for (const auto& cell : entry.second) {
+        const std::string name = cell.first.Scalar();
+        cells.push_back({name, "cell", parse_url(cell.second, file, "databases.cells." + name)});
+      }
+    } else {
+      singles.push_back({role, role, parse_url(entry.second, file, "databases." + role)});
+    }
+  }
+  std::stable_sort(singles.begin(), singles.end(), [](const auto& a, const auto& b) { return a.role == "api" && b.role != "api"; });
+  deployment.databases = singles;
+  deployment.databases.insert(deployment.databases.end(), cells.begin(), cells.end());
+  for (size_t i = 0; i < deployment.databases.size(); ++i)
+    for (size_t j = i + 1; j < deployment.databases.size(); ++j)
+      if (deployment.databases[i].name == deployment.databases[j].name)
+        throw config_error(file, databases, fmt::format("database name '{}' is used twice", deployment.databases[i].name));
+  return deployment;
+}
+
+Deployment Deployment::single(const DatabaseUrl& url, const std::string& role) {
+  Deployment deployment;
+  deployment.databases.push_back({role, role, url});
+  return deployment;
+}
+
+bool Deployment::has_role(const std::string& role) const {
+  return std::any_of(databases.begin(), databases.end(), [&](const auto& database) { return database.role == role; });
+}
+
+std::vector<std::string> Deployment::roles() const {
+  std::vector<std::string> roles;
+  for (const auto& database : databases)
+    if (std::find(roles.begin(), roles.end(), database.role) == roles.end()) roles.push_back(database.role);
+  return roles;
+}
+
+}  // namespace tandem

@@ -1,0 +1,124 @@
+// The dialect interface: everything tandem needs from a database, in two halves.
+// SqlRenderer turns operations into SQL text (pure, no connection needed, so dry
+// runs and `check` can use it); Connection runs SQL, reads the schema and takes the
+// run lock. Each dialect folder (sqlite/, later postgresql/ and mysql/) holds the
+// same files: connection, render, triggers, inspect, lock.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "operations/operations.h"
+#include "tandem/schema.h"
+#include "tandem/url.h"
+
+namespace tandem {
+
+using ops::RenderContext;
+using ops::Step;
+using ops::TriggerRecord;
+
+class SqlRenderer {
+ public:
+  virtual ~SqlRenderer() = default;
+  virtual DialectKind kind() const = 0;
+
+  // Identifiers are validated before they get here; quoting still protects keywords.
+  virtual std::string quote(const std::string& identifier) const;
+  virtual std::string literal(const std::string& text) const;
+  // `?` placeholders in engine-written SQL become what the driver expects.
+  virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
+  virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;
+  // Trigger and function names: tandem_<version>_<table>_<purpose>, at most 63 bytes.
+  std::string trigger_name(const std::string& version, const std::string& table, const std::string& purpose) const;
+
+  virtual std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const;
+  virtual std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,
+                                       const RenderContext& context) const;
+  virtual std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
+                                         const RenderContext& context) const;
+  virtual std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const;
+  virtual std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const;
+  virtual std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const;
+  virtual std::vector<Step> create_view(const ops::CreateView& op) const;
+  virtual std::vector<Step> set_nullable(const std::string& table, const std::string& column,
+                                         const RenderContext& context) const = 0;
+  virtual std::vector<Step> set_not_null(const std::string& table, const std::string& column,
+                                         const RenderContext& context) const = 0;
+  virtual std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> drop_column(const std::string& table, const std::string& column,
+                                        const RenderContext& context) const;
+  virtual std::vector<Step> drop_table(const std::string& table) const;
+  virtual std::vector<Step> drop_index(const std::string& table, const std::string& index) const;
+  virtual std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
+                                            const RenderContext& context) const = 0;
+  virtual std::vector<Step> drop_view(const std::string& view) const;
+  virtual std::vector<Step> rename_column(const ops::RenameColumn& op) const;
+  virtual std::vector<Step> rename_table(const ops::RenameTable& op) const;
+
+  // Data statements (unbatched forms).
+  virtual std::string copy_rows(const ops::CopyRows& op) const = 0;
+
+  // Sync triggers (DESIGN §4); each step records what it installs.
+  virtual std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> drop_trigger(const TriggerRecord& record) const = 0;
+
+  // DDL for tandem's own state tables, run once per database.
+  virtual std::vector<std::string> state_tables() const = 0;
+};
+
+// One database value as text; nullopt is SQL NULL.
+using Value = std::optional<std::string>;
+using Row = std::vector<Value>;
+
+// A held run lock; released when destroyed.
+class RunLock {
+ public:
+  virtual ~RunLock() = default;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  virtual const SqlRenderer& renderer() const = 0;
+  DialectKind kind() const { return renderer().kind(); }
+  // The database's URL as it may be printed (no password).
+  virtual std::string describe() const = 0;
+
+  // Runs one or more statements. Throws Error(step_failed) carrying the SQL.
+  virtual void execute(const std::string& sql) = 0;
+  // Runs one statement with `?` placeholders bound to `params`; returns its rows.
+  virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+  // Runs one statement with `?` placeholders; returns the number of rows changed.
+  virtual long long update(const std::string& sql, const std::vector<Value>& params = {}) = 0;
+
+  virtual void begin() = 0;
+  virtual void commit() = 0;
+  virtual void rollback() = 0;
+  // Whether DDL can be rolled back (SQLite, PostgreSQL): a unit then runs in one transaction.
+  virtual bool transactional_ddl() const = 0;
+
+  // The application's schema: tandem's own tables left out, tandem triggers kept.
+  virtual schema::Schema snapshot() = 0;
+
+  // Takes the run lock, waiting up to `wait`; throws Error(lock_held) naming the holder.
+  // `holder` (host, pid, time) is what a waiting run is shown.
+  virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
+};
+
+// Opens a connection for the URL's dialect; throws Error(unreachable) without the password.
+std::unique_ptr<Connection> connect(const DatabaseUrl& url);
+
+// The SQL renderer for a dialect (no connection), for dry runs and static checks.
+const SqlRenderer& renderer_for(DialectKind kind);
+
+}  // namespace tandem

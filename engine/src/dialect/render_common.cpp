@@ -1,0 +1,156 @@
+// ANSI forms shared by the dialects; each dialect overrides what it does differently.
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include "dialect/dialect.h"
+
+namespace tandem {
+
+std::string SqlRenderer::quote(const std::string& identifier) const {
+  std::string quoted = "\"";
+  for (char c : identifier) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+std::string SqlRenderer::literal(const std::string& text) const {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
+  std::string definition = quote(column.name) + " " + column_type(column, table);
+  if (!column.nullable && !column.primary_key) definition += " NOT NULL";
+  if (column.default_value) definition += " DEFAULT " + *column.default_value;
+  return definition;
+}
+
+std::string SqlRenderer::trigger_name(const std::string& version, const std::string& table,
+                                      const std::string& purpose) const {
+  std::string name = fmt::format("tandem_{}_{}_{}", version, table, purpose);
+  if (name.size() <= 63) return name;
+  // Too long for PostgreSQL: keep a readable prefix and make it unique with a hash.
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
+  return fmt::format("{}_{:02x}{:02x}{:02x}{:02x}", name.substr(0, 54), digest[0], digest[1], digest[2], digest[3]);
+}
+
+namespace {
+
+std::string quoted_list(const SqlRenderer& sql, const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& name : names) quoted.push_back(sql.quote(name));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+}  // namespace
+
+std::vector<Step> SqlRenderer::create_table(const ops::CreateTable& op, const RenderContext& context) const {
+  auto body = [&](bool shadow) {
+    std::vector<std::string> items;
+    std::vector<std::string> key;
+    for (const auto& column : op.columns)
+      if (column.primary_key) key.push_back(column.name);
+    for (auto column : op.columns) {
+      if (shadow) column.autoincrement = false;
+      if (key.size() > 1) column.primary_key = false;
+      items.push_back(column_definition(column, op.name));
+    }
+    if (key.size() > 1) items.push_back(fmt::format("PRIMARY KEY ({})", quoted_list(*this, key)));
+    if (shadow) return items;
+    for (const auto& column : op.columns)
+      if (column.unique) items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(op.name + "_" + column.name + "_key"), quote(column.name)));
+    for (const auto& columns : op.unique)
+      items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(fmt::format("{}_{}_key", op.name, fmt::join(columns, "_"))),
+                                  quoted_list(*this, columns)));
+    for (const auto& column : op.columns)
+      if (column.references) {
+        auto dot = column.references->find('.');
+        items.push_back(fmt::format("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
+                                    quote(op.name + "_" + column.name + "_fkey"), quote(column.name),
+                                    quote(column.references->substr(0, dot)), quote(column.references->substr(dot + 1)),
+                                    column.on_delete ? " ON DELETE " + *column.on_delete : ""));
+      }
+    return items;
+  };
+  std::vector<Step> steps;
+  steps.push_back({fmt::format("CREATE TABLE {} (\n  {}\n)", quote(op.name), fmt::join(body(false), ",\n  "))});
+  for (const auto& index : op.indexes)
+    steps.push_back({fmt::format("CREATE {}INDEX {} ON {} ({})", index.unique ? "UNIQUE " : "", quote(index.name),
+                                 quote(op.name), quoted_list(*this, index.columns))});
+  if (op.shadow)
+    steps.push_back({fmt::format("CREATE TABLE {} (\n  {}\n)", quote(ops::shadow_name(op.name)),
+                                 fmt::join(body(true), ",\n  "))});
+  (void)context;
+  return steps;
+}
+
+std::vector<Step> SqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
+                                          const RenderContext& context) const {
+  std::vector<Step> steps;
+  std::string definition = column_definition(column, table);
+  if (column.references) {
+    auto dot = column.references->find('.');
+    definition += fmt::format(" REFERENCES {} ({}){}", quote(column.references->substr(0, dot)),
+                              quote(column.references->substr(dot + 1)),
+                              column.on_delete ? " ON DELETE " + *column.on_delete : "");
+  }
+  steps.push_back({fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), definition)});
+  if (column.unique)
+    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+      steps.push_back(step);
+  return steps;
+}
+
+std::vector<Step> SqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
+                                            const RenderContext&) const {
+  return {{fmt::format("CREATE {}INDEX {} ON {} ({})", index.unique ? "UNIQUE " : "", quote(index.name), quote(table),
+                       quoted_list(*this, index.columns))}};
+}
+
+std::vector<Step> SqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({})", quote(op.table), quote(op.name),
+                       quoted_list(*this, op.columns))}};
+}
+
+std::vector<Step> SqlRenderer::add_foreign_key(const ops::AddForeignKey& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}", quote(op.table),
+                       quote(op.name), quoted_list(*this, op.columns), quote(op.referenced_table),
+                       quoted_list(*this, op.referenced_columns), op.on_delete ? " ON DELETE " + *op.on_delete : "")}};
+}
+
+std::vector<Step> SqlRenderer::add_check(const ops::AddCheck& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})", quote(op.table), quote(op.name), op.expression)}};
+}
+
+std::vector<Step> SqlRenderer::create_view(const ops::CreateView& op) const {
+  return {{fmt::format("CREATE VIEW {} AS {}", quote(op.name), op.sql)}};
+}
+
+std::vector<Step> SqlRenderer::drop_column(const std::string& table, const std::string& column,
+                                           const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column))}};
+}
+
+std::vector<Step> SqlRenderer::drop_table(const std::string& table) const {
+  return {{fmt::format("DROP TABLE {}", quote(table))}};
+}
+
+std::vector<Step> SqlRenderer::drop_index(const std::string&, const std::string& index) const {
+  return {{fmt::format("DROP INDEX {}", quote(index))}};
+}
+
+std::vector<Step> SqlRenderer::drop_view(const std::string& view) const {
+  return {{fmt::format("DROP VIEW {}", quote(view))}};
+}
+
+std::vector<Step> SqlRenderer::rename_column(const ops::RenameColumn& op) const {
+  return {{fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", quote(op.table), quote(op.from), quote(op.to))}};
+}
+
+std::vector<Step> SqlRenderer::rename_table(const ops::RenameTable& op) const {
+  return {{fmt::format("ALTER TABLE {} RENAME TO {}", quote(op.from), quote(op.to))}};
+}
+
+}  // namespace tandem

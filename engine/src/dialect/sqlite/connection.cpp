@@ -1,0 +1,97 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "dialect/sqlite/sqlite.h"
+#include "tandem/error.h"
+
+namespace tandem::sqlite {
+
+SqliteConnection::SqliteConnection(const DatabaseUrl& url) : url_(url) {
+  if (!url.is_memory()) {
+    const auto folder = std::filesystem::path(url.database).parent_path();
+    if (!folder.empty() && !std::filesystem::is_directory(folder))
+      throw Error(ErrorKind::unreachable,
+                  fmt::format("cannot open {}: folder '{}' does not exist", url.redacted(), folder.string()));
+  }
+  if (sqlite3_open_v2(url.database.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(ErrorKind::unreachable, fmt::format("cannot open {}: {}", url.redacted(), message));
+  }
+  // The application keeps writing while tandem runs: wait for its short transactions
+  // instead of failing on SQLITE_BUSY.
+  sqlite3_busy_timeout(db_, 10000);
+  try {
+    execute("SELECT count(*) FROM sqlite_master");
+  } catch (const Error& error) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error(ErrorKind::unreachable, fmt::format("cannot read {}: {}", url.redacted(), error.what()));
+  }
+}
+
+SqliteConnection::~SqliteConnection() {
+  if (db_) sqlite3_close(db_);
+}
+
+const SqlRenderer& SqliteConnection::renderer() const { return renderer_for(DialectKind::sqlite); }
+
+void SqliteConnection::fail(const std::string& sql) const {
+  throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), sqlite3_errmsg(db_))).with_sql(sql);
+}
+
+void SqliteConnection::execute(const std::string& sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    std::string text = message ? message : sqlite3_errmsg(db_);
+    sqlite3_free(message);
+    throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), text)).with_sql(sql);
+  }
+}
+
+sqlite3_stmt* SqliteConnection::prepare(const std::string& sql, const std::vector<Value>& params) {
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) fail(sql);
+  for (size_t i = 0; i < params.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    if (params[i])
+      sqlite3_bind_text(statement, index, params[i]->c_str(), static_cast<int>(params[i]->size()), SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_null(statement, index);
+  }
+  return statement;
+}
+
+std::vector<Row> SqliteConnection::query(const std::string& sql, const std::vector<Value>& params) {
+  sqlite3_stmt* statement = prepare(sql, params);
+  std::vector<Row> rows;
+  int status;
+  while ((status = sqlite3_step(statement)) == SQLITE_ROW) {
+    Row row;
+    for (int i = 0; i < sqlite3_column_count(statement); ++i) {
+      const auto* text = sqlite3_column_text(statement, i);
+      row.push_back(text ? Value(reinterpret_cast<const char*>(text)) : std::nullopt);
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(statement);
+  if (status != SQLITE_DONE) fail(sql);
+  return rows;
+}
+
+long long SqliteConnection::update(const std::string& sql, const std::vector<Value>& params) {
+  sqlite3_stmt* statement = prepare(sql, params);
+  const int status = sqlite3_step(statement);
+  sqlite3_finalize(statement);
+  if (status != SQLITE_DONE && status != SQLITE_ROW) fail(sql);
+  return sqlite3_changes(db_);
+}
+
+void SqliteConnection::rollback() {
+  if (!sqlite3_get_autocommit(db_)) execute("ROLLBACK");
+}
+
+}  // namespace tandem::sqlite

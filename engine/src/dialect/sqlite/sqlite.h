@@ -1,0 +1,87 @@
+// The SQLite dialect: the embedded default.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <string>
+#include <vector>
+
+#include "dialect/dialect.h"
+
+namespace tandem::sqlite {
+
+class SqliteRenderer final : public SqlRenderer {
+ public:
+  DialectKind kind() const override { return DialectKind::sqlite; }
+  std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;
+  std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const override;
+
+  std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
+  std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const override;
+  std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const override;
+  std::vector<Step> set_nullable(const std::string& table, const std::string& column,
+                                 const RenderContext& context) const override;
+  std::vector<Step> set_not_null(const std::string& table, const std::string& column,
+                                 const RenderContext& context) const override;
+  std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const override;
+  std::vector<Step> drop_column(const std::string& table, const std::string& column,
+                                const RenderContext& context) const override;
+  std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
+                                    const RenderContext& context) const override;
+  std::string copy_rows(const ops::CopyRows& op) const override;
+
+  std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
+  std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const override;
+  std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
+  std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
+
+  std::vector<std::string> state_tables() const override;
+
+  // SQLite cannot alter columns or constraints in place: the table is rebuilt under
+  // its own name (create, copy, drop, rename), its indexes and triggers recreated.
+  std::vector<Step> rebuild(const schema::Table& table, const schema::Schema& schema) const;
+  // The SQLite type for a type as a snapshot or a simulation holds it.
+  std::string declared_type(const std::string& type) const;
+};
+
+// Constraint names and CHECK expressions that only the CREATE TABLE text holds.
+struct TableDefinition {
+  struct NamedConstraint {
+    std::string name;
+    std::string kind;  // "unique", "foreign key", "check", "primary key"
+    std::vector<std::string> columns;
+    std::string expression;  // for checks
+  };
+  std::vector<NamedConstraint> constraints;
+  bool autoincrement = false;
+};
+TableDefinition parse_table_definition(const std::string& table, const std::string& create_sql);
+
+schema::Schema inspect(sqlite3* db);
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(const DatabaseUrl& url);
+  ~SqliteConnection() override;
+
+  const SqlRenderer& renderer() const override;
+  std::string describe() const override { return url_.redacted(); }
+  void execute(const std::string& sql) override;
+  std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) override;
+  long long update(const std::string& sql, const std::vector<Value>& params) override;
+  void begin() override { execute("BEGIN IMMEDIATE"); }
+  void commit() override { execute("COMMIT"); }
+  void rollback() override;
+  bool transactional_ddl() const override { return true; }
+  schema::Schema snapshot() override { return inspect(db_); }
+  std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
+
+ private:
+  sqlite3_stmt* prepare(const std::string& sql, const std::vector<Value>& params);
+  [[noreturn]] void fail(const std::string& sql) const;
+
+  DatabaseUrl url_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace tandem::sqlite

@@ -1,0 +1,31 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+AddCheck AddCheck::parse(FieldReader& fields) {
+  AddCheck op;
+  op.table = fields.required_string("table");
+  op.name = fields.required_string("name");
+  op.expression = fields.required_string("expression");
+  fields.finish();
+  return op;
+}
+
+void AddCheck::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  context.require_identifier(name, "check constraint");
+}
+
+std::vector<Step> AddCheck::render(const RenderContext& context) const { return context.sql.add_check(*this, context); }
+
+std::string AddCheck::describe() const { return fmt::format("add check {} on {}: {}", name, table, expression); }
+
+void AddCheck::apply(schema::Schema& schema) const {
+  if (auto* found = schema.find_table(table)) found->checks.push_back({name, expression});
+}
+
+}  // namespace tandem::ops

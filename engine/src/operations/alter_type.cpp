@@ -1,0 +1,42 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "operations/portable_type.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+AlterType AlterType::parse(FieldReader& fields) {
+  AlterType op;
+  op.table = fields.required_string("table");
+  op.column = fields.required_string("column");
+  op.type = fields.required_string("type");
+  fields.finish();
+  return op;
+}
+
+void AlterType::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  context.require_identifier(column, "column");
+  if (!parse_portable_type(type))
+    context.error("bad-type", fmt::format("version {}: alter_type {}.{} to unknown type '{}'", context.version, table,
+                                          column, type));
+}
+
+std::vector<Step> AlterType::render(const RenderContext& context) const {
+  auto steps = context.sql.alter_type(*this, context);
+  if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column))
+    for (auto& step : context.sql.alter_type({shadow->name, column, type}, context)) steps.push_back(step);
+  return steps;
+}
+
+std::string AlterType::describe() const { return fmt::format("change type of {}.{} to {}", table, column, type); }
+
+void AlterType::apply(schema::Schema& schema) const {
+  for (const auto& name : {table, shadow_name(table)})
+    if (auto* found = schema.find_table(name))
+      if (auto* spec = found->find_column(column)) spec->type = type;
+}
+
+}  // namespace tandem::ops

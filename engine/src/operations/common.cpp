@@ -1,0 +1,85 @@
+#include "operations/common.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "operations/portable_type.h"
+#include "tandem/error.h"
+
+namespace tandem::ops {
+
+bool is_identifier(const std::string& name) {
+  static const std::regex plain("[A-Za-z_][A-Za-z0-9_]*");
+  return !name.empty() && name.size() <= 63 && std::regex_match(name, plain);
+}
+
+void ValidationContext::require_identifier(const std::string& name, const char* what) const {
+  if (!is_identifier(name))
+    error("bad-identifier",
+          fmt::format("version {}: {} '{}' is not a plain name (letters, digits and _, at most 63 bytes)", version, what,
+                      name));
+}
+
+void require_identifiers(const std::vector<std::string>& names, const char* what, ValidationContext& context) {
+  for (const auto& name : names) context.require_identifier(name, what);
+}
+
+schema::Column to_schema_column(const ColumnSpec& spec) {
+  schema::Column column;
+  column.name = spec.name;
+  column.type = spec.type;
+  column.nullable = spec.nullable && !spec.primary_key;
+  column.default_value = spec.default_value;
+  column.primary_key = spec.primary_key;
+  column.autoincrement = spec.autoincrement;
+  return column;
+}
+
+void validate_on_delete(const std::optional<std::string>& on_delete, ValidationContext& context) {
+  if (on_delete && *on_delete != "cascade" && *on_delete != "set null" && *on_delete != "restrict" &&
+      *on_delete != "no action")
+    context.error("bad-on-delete", fmt::format("version {}: on_delete '{}' must be cascade, set null or restrict",
+                                               context.version, *on_delete));
+}
+
+void validate_column(const ColumnSpec& column, ValidationContext& context, const std::string& table) {
+  context.require_identifier(column.name, "column");
+  if (!parse_portable_type(column.type))
+    context.error("bad-type", fmt::format("version {}: column {}.{} has unknown type '{}'", context.version, table,
+                                          column.name, column.type));
+  if (column.autoincrement && !column.primary_key)
+    context.error("bad-column", fmt::format("version {}: column {}.{} is autoincrement but not the primary key",
+                                            context.version, table, column.name));
+  if (column.references) {
+    auto dot = column.references->find('.');
+    if (dot == std::string::npos || !is_identifier(column.references->substr(0, dot)) ||
+        !is_identifier(column.references->substr(dot + 1)))
+      context.error("bad-identifier", fmt::format("version {}: column {}.{} references '{}', expected table.column",
+                                                  context.version, table, column.name, *column.references));
+  } else if (column.on_delete) {
+    context.error("bad-column", fmt::format("version {}: column {}.{} has on_delete but no references",
+                                            context.version, table, column.name));
+  }
+  validate_on_delete(column.on_delete, context);
+  if (column.enum_name) context.require_identifier(*column.enum_name, "enum type");
+}
+
+const schema::Table& require_table(const schema::Schema& schema, const std::string& name, const char* operation) {
+  if (const auto* table = schema.find_table(name)) return *table;
+  throw Error(ErrorKind::step_failed, fmt::format("{}: table '{}' does not exist", operation, name));
+}
+
+const schema::Column& require_column(const schema::Table& table, const std::string& column, const char* operation) {
+  if (const auto* found = table.find_column(column)) return *found;
+  throw Error(ErrorKind::step_failed,
+              fmt::format("{}: column '{}.{}' does not exist", operation, table.name, column));
+}
+
+std::string new_column_reference(const std::string& expression) {
+  static const std::regex reference(R"(\s*NEW\.([A-Za-z_][A-Za-z0-9_]*)\s*)", std::regex::icase);
+  std::smatch match;
+  return std::regex_match(expression, match, reference) ? match[1].str() : "";
+}
+
+}  // namespace tandem::ops

@@ -1,0 +1,61 @@
+// What operations see while being validated and rendered.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tandem/findings.h"
+#include "tandem/phase.h"
+#include "tandem/schema.h"
+#include "tandem/url.h"
+
+namespace tandem {
+class SqlRenderer;
+}
+
+namespace tandem::ops {
+
+// A trigger (and on PostgreSQL its function) that a step installs; recorded in
+// tandem_triggers so contract can drop exactly what expand installed.
+struct TriggerRecord {
+  std::string trigger;
+  std::string table;
+  std::string function;  // empty where the dialect has no trigger functions
+};
+
+// One SQL statement to run. Non-transactional steps (PostgreSQL CONCURRENTLY, MySQL
+// DDL) are journaled one by one instead of riding in the unit's transaction.
+struct Step {
+  std::string sql;
+  bool transactional = true;
+  std::vector<TriggerRecord> installs;
+};
+
+struct ValidationContext {
+  Phase phase;                 // the repository the unit sits in
+  std::string file;
+  int line = 0;                // the operation's line
+  std::string version;
+  Findings& findings;
+  // Text of every migrate unit and sync expression, to warn about dropping a column
+  // whose data was never carried over.
+  const std::string* migrated_text = nullptr;
+
+  void error(std::string code, std::string message) const { findings.error(file, line, std::move(code), std::move(message)); }
+  void warning(std::string code, std::string message) const {
+    findings.warning(file, line, std::move(code), std::move(message));
+  }
+  // Reports an error unless `name` is a plain identifier (letters, digits, _; at most 63 bytes).
+  void require_identifier(const std::string& name, const char* what) const;
+};
+
+struct RenderContext {
+  const SqlRenderer& sql;
+  const schema::Schema& schema;  // the schema before this operation (live or simulated)
+  std::string version;
+  bool install_triggers = true;  // false for `tandem upgrade`
+};
+
+bool is_identifier(const std::string& name);
+
+}  // namespace tandem::ops

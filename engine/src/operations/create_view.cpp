@@ -1,0 +1,25 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+CreateView CreateView::parse(FieldReader& fields) {
+  CreateView op;
+  op.name = fields.required_string("name");
+  op.sql = fields.required_string("sql");
+  fields.finish();
+  return op;
+}
+
+void CreateView::validate(ValidationContext& context) const { context.require_identifier(name, "view"); }
+
+std::vector<Step> CreateView::render(const RenderContext& context) const { return context.sql.create_view(*this); }
+
+std::string CreateView::describe() const { return fmt::format("create view {}", name); }
+
+void CreateView::apply(schema::Schema& schema) const { schema.views.push_back({name, sql}); }
+
+}  // namespace tandem::ops

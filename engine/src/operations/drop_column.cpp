@@ -1,0 +1,42 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+DropColumn DropColumn::parse(FieldReader& fields) {
+  DropColumn op;
+  op.table = fields.required_string("table");
+  op.column = fields.required_string("column");
+  fields.finish();
+  return op;
+}
+
+void DropColumn::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  context.require_identifier(column, "column");
+  if (context.migrated_text && context.migrated_text->find(column) == std::string::npos)
+    context.warning("drop-unread-column",
+                    fmt::format("version {}: dropping {}.{}, which no migrate unit or sync trigger ever reads; "
+                                "its data is lost",
+                                context.version, table, column));
+}
+
+std::vector<Step> DropColumn::render(const RenderContext& context) const {
+  auto steps = context.sql.drop_column(table, column, context);
+  if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column))
+    for (auto& step : context.sql.drop_column(shadow->name, column, context)) steps.push_back(step);
+  return steps;
+}
+
+std::string DropColumn::describe() const { return fmt::format("drop column {}.{}", table, column); }
+
+void DropColumn::apply(schema::Schema& schema) const {
+  for (const auto& name : {table, shadow_name(table)})
+    if (auto* found = schema.find_table(name))
+      std::erase_if(found->columns, [&](const schema::Column& c) { return c.name == column; });
+}
+
+}  // namespace tandem::ops

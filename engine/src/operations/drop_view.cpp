@@ -1,0 +1,26 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+DropView DropView::parse(FieldReader& fields) {
+  DropView op;
+  op.name = fields.required_string("name");
+  fields.finish();
+  return op;
+}
+
+void DropView::validate(ValidationContext& context) const { context.require_identifier(name, "view"); }
+
+std::vector<Step> DropView::render(const RenderContext& context) const { return context.sql.drop_view(name); }
+
+std::string DropView::describe() const { return fmt::format("drop view {}", name); }
+
+void DropView::apply(schema::Schema& schema) const {
+  std::erase_if(schema.views, [&](const schema::View& v) { return v.name == name; });
+}
+
+}  // namespace tandem::ops

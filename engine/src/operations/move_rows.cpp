@@ -1,0 +1,61 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "tandem/error.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+namespace {
+
+TableRef parse_table_ref(FieldReader& fields, const std::string& key) {
+  FieldReader ref(fields.required_node(key), fields.file(), "move_rows " + key);
+  TableRef table;
+  table.database = ref.required_string("database");
+  table.table = ref.required_string("table");
+  ref.finish();
+  return table;
+}
+
+}  // namespace
+
+MoveRows MoveRows::parse(FieldReader& fields) {
+  MoveRows op;
+  op.from = parse_table_ref(fields, "from");
+  op.to = parse_table_ref(fields, "to");
+  op.columns = fields.required_assignments("columns");
+  op.key = fields.optional_names("key");
+  op.unique = fields.optional_names("unique");
+  if (op.unique.empty()) fields.fail(fields.node(), "move_rows: missing required key 'unique' (the target's dedup key)");
+  op.where = fields.optional_string("where");
+  op.then = fields.optional_string("then").value_or("delete");
+  if (op.then != "delete" && op.then != "keep")
+    fields.fail(fields.node()["then"], fmt::format("move_rows: then takes delete or keep, not '{}'", op.then));
+  fields.finish();
+  return op;
+}
+
+void MoveRows::validate(ValidationContext& context) const {
+  for (const auto* ref : {&from, &to}) {
+    context.require_identifier(ref->database, "database role");
+    context.require_identifier(ref->table, "table");
+  }
+  for (const auto& [column, expression] : columns) context.require_identifier(column, "column");
+  require_identifiers(key, "key column", context);
+  require_identifiers(unique, "unique column", context);
+}
+
+std::vector<Step> MoveRows::render(const RenderContext&) const {
+  throw Error(ErrorKind::step_failed,
+              fmt::format("move_rows {}.{} -> {}.{} needs the online batch engine, which this build does not have yet",
+                          from.database, from.table, to.database, to.table));
+}
+
+std::string MoveRows::describe() const {
+  return fmt::format("move rows {}.{} -> {}.{}", from.database, from.table, to.database, to.table);
+}
+
+void MoveRows::apply(schema::Schema&) const {}
+
+}  // namespace tandem::ops

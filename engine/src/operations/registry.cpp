@@ -1,0 +1,109 @@
+// The one table from operation name to operation type.
+#include <fmt/format.h>
+
+#include <concepts>
+
+#include "operations/operations.h"
+#include "tandem/error.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+template <typename T>
+concept OperationType = requires(const T op, FieldReader& fields, ValidationContext& validation,
+                                 const RenderContext& render, schema::Schema& schema) {
+  { T::kName } -> std::convertible_to<const char*>;
+  { T::kPhases } -> std::convertible_to<PhaseSet>;
+  { T::parse(fields) } -> std::same_as<T>;
+  { op.validate(validation) } -> std::same_as<void>;
+  { op.render(render) } -> std::same_as<std::vector<Step>>;
+  { op.describe() } -> std::same_as<std::string>;
+  { op.apply(schema) } -> std::same_as<void>;
+};
+
+namespace {
+
+template <typename... Types>
+struct Registry {
+  static_assert((OperationType<Types> && ...), "every operation implements the operation interface");
+
+  static bool parse(const std::string& name, FieldReader& fields, OperationBody& out) {
+    return ((name == Types::kName ? (out = Types::parse(fields), true) : false) || ...);
+  }
+  static bool known(const std::string& name) { return ((name == Types::kName) || ...); }
+  static std::string names() {
+    std::string list;
+    ((list += (list.empty() ? "" : ", ") + std::string(Types::kName)), ...);
+    return list;
+  }
+};
+
+template <typename Variant>
+struct RegistryOf;
+template <typename... Types>
+struct RegistryOf<std::variant<Types...>> {
+  using type = Registry<Types...>;
+};
+using AllOperations = RegistryOf<OperationBody>::type;
+
+}  // namespace
+
+ColumnSpec ColumnSpec::parse(FieldReader& fields) {
+  ColumnSpec spec;
+  spec.line = fields.line();
+  spec.name = fields.required_string("name");
+  spec.type = fields.required_string("type");
+  spec.nullable = fields.optional_bool("nullable", true);
+  spec.default_value = fields.optional_string("default");
+  spec.primary_key = fields.optional_bool("primary_key", false);
+  spec.autoincrement = fields.optional_bool("autoincrement", false);
+  spec.unique = fields.optional_bool("unique", false);
+  spec.references = fields.optional_string("references");
+  spec.on_delete = fields.optional_string("on_delete");
+  spec.enum_name = fields.optional_string("enum_name");
+  fields.finish();
+  if (spec.primary_key) spec.nullable = false;
+  return spec;
+}
+
+Operation parse_operation(FieldReader& item) {
+  Operation operation;
+  operation.line = item.line();
+  operation.database = item.optional_string("database");
+  std::vector<std::string> names;
+  for (const auto& key : item.keys())
+    if (key != "database") names.push_back(key);
+  if (names.size() != 1)
+    item.fail(item.node(), fmt::format("an operation is a mapping with one key naming it ({}); found {} keys",
+                                       AllOperations::names(), names.size()));
+  const std::string& name = names.front();
+  YAML::Node body = item.optional_node(name);
+  if (!AllOperations::known(name))
+    item.fail(item.node(), fmt::format("unknown operation '{}' (expected one of: {})", name, AllOperations::names()));
+  if (name == RawSql::kName && body.IsScalar()) {
+    RawSql raw;
+    raw.all = body.Scalar();
+    operation.body = std::move(raw);
+  } else {
+    FieldReader fields(body, item.file(), name);
+    AllOperations::parse(name, fields, operation.body);
+  }
+  item.finish();
+  return operation;
+}
+
+const char* Operation::name() const {
+  return std::visit([](const auto& op) { return std::decay_t<decltype(op)>::kName; }, body);
+}
+
+PhaseSet Operation::phases() const {
+  return std::visit([](const auto& op) { return std::decay_t<decltype(op)>::kPhases; }, body);
+}
+
+std::string Operation::describe() const {
+  return std::visit([](const auto& op) { return op.describe(); }, body);
+}
+
+std::string shadow_name(const std::string& table) { return "shadow_" + table; }
+
+}  // namespace tandem::ops

@@ -1,0 +1,39 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+RenameColumn RenameColumn::parse(FieldReader& fields) {
+  RenameColumn op;
+  op.table = fields.required_string("table");
+  op.from = fields.required_string("from");
+  op.to = fields.required_string("to");
+  fields.finish();
+  return op;
+}
+
+void RenameColumn::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  context.require_identifier(from, "column");
+  context.require_identifier(to, "column");
+}
+
+std::vector<Step> RenameColumn::render(const RenderContext& context) const {
+  auto steps = context.sql.rename_column(*this);
+  if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(from))
+    for (auto& step : context.sql.rename_column({shadow->name, from, to})) steps.push_back(step);
+  return steps;
+}
+
+std::string RenameColumn::describe() const { return fmt::format("rename column {}.{} to {}", table, from, to); }
+
+void RenameColumn::apply(schema::Schema& schema) const {
+  for (const auto& name : {table, shadow_name(table)})
+    if (auto* found = schema.find_table(name))
+      if (auto* column = found->find_column(from)) column->name = to;
+}
+
+}  // namespace tandem::ops

@@ -1,0 +1,33 @@
+#include <fmt/format.h>
+
+#include "dialect/dialect.h"
+#include "operations/common.h"
+#include "unit/field_reader.h"
+
+namespace tandem::ops {
+
+SetNotNull SetNotNull::parse(FieldReader& fields) {
+  SetNotNull op;
+  op.table = fields.required_string("table");
+  op.column = fields.required_string("column");
+  fields.finish();
+  return op;
+}
+
+void SetNotNull::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  context.require_identifier(column, "column");
+}
+
+std::vector<Step> SetNotNull::render(const RenderContext& context) const {
+  return context.sql.set_not_null(table, column, context);
+}
+
+std::string SetNotNull::describe() const { return fmt::format("make {}.{} NOT NULL", table, column); }
+
+void SetNotNull::apply(schema::Schema& schema) const {
+  if (auto* found = schema.find_table(table))
+    if (auto* spec = found->find_column(column)) spec->nullable = false;
+}
+
+}  // namespace tandem::ops

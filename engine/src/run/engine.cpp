@@ -1,0 +1,382 @@
+#include "tandem/engine.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "dialect/dialect.h"
+#include "run/phase_rules.h"
+#include "state/state_store.h"
+#include "tandem/error.h"
+#include "tandem/schema_diff.h"
+#include "unit/unit.h"
+
+namespace tandem {
+
+namespace {
+
+// The phase each phase needs on every database before it may run a version.
+std::optional<Phase> prerequisite(Phase phase) {
+  switch (phase) {
+    case Phase::expand: return std::nullopt;
+    case Phase::migrate: return Phase::expand;
+    case Phase::contract: return Phase::migrate;
+  }
+  return std::nullopt;
+}
+
+std::string holder_description() {
+  char host[256] = "unknown";
+  gethostname(host, sizeof host - 1);
+  return fmt::format("held by host {} pid {} since {}", host, getpid(), utc_now());
+}
+
+// A pause after every step, for crash tests that need a unit to be mid-way when killed.
+std::chrono::milliseconds step_delay() {
+  const char* value = std::getenv("TANDEM_STEP_DELAY_MS");
+  return std::chrono::milliseconds(value ? std::atoi(value) : 0);
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  Deployment deployment;
+  Repositories repositories;
+
+  struct Open {
+    const DatabaseTarget* target = nullptr;
+    std::unique_ptr<Connection> connection;  // null for a dry run on a file that does not exist yet
+    std::unique_ptr<RunLock> lock;
+    std::map<Phase, long long> versions{{Phase::expand, 0}, {Phase::migrate, 0}, {Phase::contract, 0}};
+    schema::Schema simulated;  // dry runs: the schema as the units so far would leave it
+  };
+
+  std::vector<const DatabaseTarget*> selected(const RunOptions& options) const {
+    std::vector<const DatabaseTarget*> targets;
+    for (const auto& database : deployment.databases)
+      if ((!options.role || database.role == *options.role) && (!options.database || database.name == *options.database))
+        targets.push_back(&database);
+    if (targets.empty()) {
+      std::vector<std::string> names;
+      for (const auto& database : deployment.databases) names.push_back(fmt::format("{} ({})", database.name, database.role));
+      throw Error(ErrorKind::usage, fmt::format("no database of the deployment matches {}{}; it has: {}",
+                                                options.role ? "--database " + *options.role : "",
+                                                options.database ? " --cell " + *options.database : "",
+                                                fmt::join(names, ", ")));
+    }
+    return targets;
+  }
+
+  Open open(const DatabaseTarget& target, bool dry_run) {
+    Open database;
+    database.target = &target;
+    const bool missing_file = target.url.dialect == DialectKind::sqlite && !target.url.is_memory() &&
+                              !std::filesystem::exists(target.url.database);
+    if (dry_run && missing_file) return database;
+    database.connection = connect(target.url);
+    StateStore state(*database.connection);
+    if (state.exists()) database.versions = state.versions();
+    if (dry_run) database.simulated = database.connection->snapshot();
+    return database;
+  }
+
+  void check_roles(long long first, long long last) const {
+    if (deployment.partial) return;
+    const auto roles = deployment.roles();
+    for (const auto& version : repositories.versions) {
+      if (version.number < first || version.number > last) continue;
+      for (const auto& [phase, unit] : version.units)
+        for (const auto& operation : unit.operations) {
+          const std::string& role = unit.role_of(operation);
+          if (std::find(roles.begin(), roles.end(), role) == roles.end())
+            throw Error(ErrorKind::bad_config,
+                        fmt::format("version {} {} targets the database role '{}', which this deployment lacks "
+                                    "(it has: {}); use a config with that role, or --db URL --database {}",
+                                    unit.version, phase_name(phase), role, fmt::join(roles, ", "), role))
+                .with_file(unit.path, operation.line);
+        }
+    }
+  }
+
+  void verify_checksums(Open& database) {
+    StateStore state(*database.connection);
+    for (const auto& [key, checksum] : state.applied_checksums()) {
+      const Unit* unit = repositories.find(key.first, key.second);
+      if (!unit) continue;  // status reports a database ahead of its repositories
+      if (unit->checksum != checksum)
+        throw Error(ErrorKind::checksum_mismatch,
+                    fmt::format("version {} was edited after it ran as {} on {}: its checksum is now {} but {} was "
+                                "applied; restore the file (applied units must not change) and add a new version instead",
+                                unit->version, phase_name(unit->phase), database.target->name,
+                                unit->checksum.substr(0, 12), checksum.substr(0, 12)))
+            .with_file(unit->path);
+    }
+  }
+
+  // Throws when `phase` may not run `version` yet: some database of the deployment has
+  // not reached it in the phase it needs.
+  void check_order(Phase phase, const Unit& unit, const std::vector<Open>& all) const {
+    auto needed = prerequisite(phase);
+    if (!needed) return;
+    for (const auto& database : all)
+      if (database.versions.at(*needed) < unit.number)
+        throw Error(ErrorKind::out_of_order,
+                    fmt::format("{} {} needs {} {} on every database first, but {} is at {} {:03}; run `tandem {}` first",
+                                phase_name(phase), unit.version, phase_name(*needed), unit.version,
+                                database.target->name, phase_name(*needed), database.versions.at(*needed),
+                                phase_name(*needed)));
+  }
+
+  std::vector<Step> render(const Unit& unit, const ops::Operation& operation, const SqlRenderer& sql,
+                           const schema::Schema& schema, bool install_triggers) const {
+    RenderContext context{sql, schema, unit.version, install_triggers};
+    try {
+      return std::visit([&](const auto& op) { return op.render(context); }, operation.body);
+    } catch (Error& error) {
+      if (!error.file()) error.with_file(unit.path, operation.line);
+      throw;
+    }
+  }
+
+  UnitOutcome dry_run(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
+    UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, "dry-run"};
+    const SqlRenderer& sql = renderer_for(database.target->url.dialect);
+    if (unit.phase == Phase::contract && database.connection) {
+      StateStore state(*database.connection);
+      if (state.exists())
+        for (const auto& record : state.triggers_of(unit.version))
+          for (const auto& step : sql.drop_trigger(record)) outcome.sql.push_back(step.sql);
+    }
+    for (const auto& operation : unit.operations) {
+      if (unit.role_of(operation) != database.target->role) continue;
+      for (const auto& step : render(unit, operation, sql, database.simulated, install_triggers))
+        outcome.sql.push_back(step.sql);
+      std::visit([&](const auto& op) { op.apply(database.simulated); }, operation.body);
+    }
+    database.versions[unit.phase] = unit.number;
+    if (options.on_event) {
+      options.on_event(fmt::format("-- {}: {} {} {} ({})", database.target->name, phase_name(unit.phase), unit.version,
+                                   unit.name, database.target->url.redacted()));
+      for (const auto& statement : outcome.sql) options.on_event(statement + ";");
+    }
+    return outcome;
+  }
+
+  // One unit on a database whose DDL is transactional: everything, state included, in
+  // one transaction, so a failure or a kill leaves the database as before the unit.
+  UnitOutcome apply(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
+    Connection& connection = *database.connection;
+    StateStore state(connection);
+    const auto started = std::chrono::steady_clock::now();
+    UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, "applied"};
+    if (options.on_event)
+      options.on_event(fmt::format("{}: {} {} {} ...", database.target->name, phase_name(unit.phase), unit.version, unit.name));
+    const auto delay = step_delay();
+    int step_count = 0;
+    connection.begin();
+    try {
+      const schema::Schema before = connection.snapshot();
+      const long long history_id = state.start_history(unit.phase, unit.version, unit.name, unit.checksum);
+      auto run_step = [&](const Step& step) {
+        connection.execute(step.sql);
+        outcome.sql.push_back(step.sql);
+        for (const auto& record : step.installs) state.record_trigger(unit.version, record);
+        ++step_count;
+        if (delay.count() > 0) std::this_thread::sleep_for(delay);
+      };
+      if (unit.phase == Phase::contract) {
+        // Contract N starts by removing every trigger expand N installed.
+        for (const auto& record : state.triggers_of(unit.version))
+          for (const auto& step : connection.renderer().drop_trigger(record)) run_step(step);
+        state.forget_triggers(unit.version);
+      }
+      for (const auto& operation : unit.operations) {
+        if (unit.role_of(operation) != database.target->role) continue;
+        const schema::Schema current = connection.snapshot();
+        for (const auto& step : render(unit, operation, connection.renderer(), current, install_triggers)) {
+          try {
+            run_step(step);
+          } catch (Error& error) {
+            error.with_file(unit.path, operation.line);
+            throw;
+          }
+        }
+      }
+      const auto violations = phase_violations(unit.phase, schema::diff(before, connection.snapshot()));
+      if (!violations.empty())
+        throw Error(ErrorKind::step_failed,
+                    fmt::format("version {} broke the {} rule on {} and was rolled back: {}", unit.version,
+                                phase_name(unit.phase), database.target->name, fmt::join(violations, "; ")))
+            .with_file(unit.path);
+      state.set_version(unit.phase, unit.number);
+      state.finish_history(history_id, "done", step_count, std::nullopt);
+      connection.commit();
+    } catch (const Error& error) {
+      connection.rollback();
+      try {
+        state.record_failure(unit.phase, unit.version, unit.name, unit.checksum, step_count, error.describe());
+      } catch (const Error&) {
+        // The database may be what failed; the error below says why.
+      }
+      throw;
+    }
+    database.versions[unit.phase] = unit.number;
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (options.on_event)
+      options.on_event(fmt::format("{}: {} {} {} done in {:.2f}s", database.target->name, phase_name(unit.phase),
+                                   unit.version, unit.name, outcome.seconds));
+    return outcome;
+  }
+
+  long long last_version(const RunOptions& options) const {
+    if (!options.to) return repositories.latest();
+    if (!repositories.find(Phase::expand, *options.to))
+      throw Error(ErrorKind::usage, fmt::format("--to {}: no such version in {} (the repositories end at {:03})",
+                                                *options.to, repositories.root.string(), repositories.latest()));
+    return *options.to;
+  }
+
+  RunReport run(const std::vector<Phase>& phases, const RunOptions& options, bool install_triggers) {
+    const long long last = last_version(options);
+    check_roles(0, last);
+    const auto targets = selected(options);
+    std::vector<Open> all;
+    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run));
+    auto is_target = [&](const Open& database) {
+      return std::find(targets.begin(), targets.end(), database.target) != targets.end();
+    };
+    if (!options.dry_run) {
+      const std::string holder = holder_description();
+      for (auto& database : all)
+        if (is_target(database)) {
+          database.lock = database.connection->lock(options.wait, holder);
+          StateStore state(*database.connection);
+          state.ensure();
+          database.versions = state.versions();
+          verify_checksums(database);
+        }
+    }
+    RunReport report;
+    for (Phase phase : phases)
+      for (const auto& version : repositories.versions) {
+        if (version.number > last) break;
+        const Unit& unit = version.units.at(phase);
+        for (auto& database : all) {
+          if (!is_target(database) || database.versions.at(phase) >= unit.number) continue;
+          check_order(phase, unit, all);
+          report.units.push_back(options.dry_run ? dry_run(database, unit, install_triggers, options)
+                                                 : apply(database, unit, install_triggers, options));
+        }
+      }
+    return report;
+  }
+
+  DatabaseStatus status_of(const DatabaseTarget& target) {
+    DatabaseStatus status;
+    status.name = target.name;
+    status.role = target.role;
+    status.url = target.url.redacted();
+    status.latest = repositories.latest();
+    Open database = open(target, false);
+    StateStore state(*database.connection);
+    const bool has_state = state.exists();
+    status.versions = database.versions;
+    const auto& v = status.versions;
+    if (v.at(Phase::migrate) > v.at(Phase::expand) || v.at(Phase::contract) > v.at(Phase::migrate))
+      status.problems.push_back(fmt::format("phases out of order: expand {:03}, migrate {:03}, contract {:03}",
+                                            v.at(Phase::expand), v.at(Phase::migrate), v.at(Phase::contract)));
+    for (const auto& [phase, version] : v)
+      if (version > status.latest)
+        status.problems.push_back(fmt::format("{} is at {:03} but the repositories end at {:03}", phase_name(phase),
+                                              version, status.latest));
+    if (has_state) {
+      for (const auto& [key, checksum] : state.applied_checksums())
+        if (const Unit* unit = repositories.find(key.first, key.second); unit && unit->checksum != checksum)
+          status.problems.push_back(fmt::format("{} was edited after it was applied", unit->path));
+      for (const auto& trigger : database.connection->snapshot().triggers) {
+        if (!schema::is_tandem_trigger(trigger.name)) continue;
+        const auto records = state.all_triggers();
+        auto record = std::find_if(records.begin(), records.end(),
+                                   [&](const auto& entry) { return entry.second.trigger == trigger.name; });
+        if (record == records.end() || std::stoll(record->first) <= v.at(Phase::contract))
+          status.problems.push_back(fmt::format("tandem trigger {} on {} was left behind", trigger.name, trigger.table));
+      }
+    }
+    if (!status.problems.empty()) status.readiness = Readiness::out_of_order;
+    else if (v.at(Phase::expand) < status.latest) status.readiness = Readiness::expand_needed;
+    else if (v.at(Phase::migrate) < status.latest) status.readiness = Readiness::migrate_needed;
+    else if (v.at(Phase::contract) < status.latest) status.readiness = Readiness::contract_needed;
+    return status;
+  }
+};
+
+Engine::Engine(Deployment deployment) : impl_(std::make_unique<Impl>()) {
+  impl_->repositories = load_repositories_or_throw(deployment.repos);
+  impl_->deployment = std::move(deployment);
+}
+
+Engine::~Engine() = default;
+
+RunReport Engine::run(Phase phase, const RunOptions& options) { return impl_->run({phase}, options, true); }
+
+RunReport Engine::upgrade(const RunOptions& options) {
+  return impl_->run({Phase::expand, Phase::migrate, Phase::contract}, options, false);
+}
+
+std::vector<DatabaseStatus> Engine::status(const RunOptions& options) {
+  std::vector<DatabaseStatus> result;
+  for (const auto* target : impl_->selected(options)) result.push_back(impl_->status_of(*target));
+  return result;
+}
+
+std::vector<HistoryEntry> Engine::history(const RunOptions& options) {
+  std::vector<HistoryEntry> entries;
+  for (const auto* target : impl_->selected(options)) {
+    auto connection = connect(target->url);
+    StateStore state(*connection);
+    if (!state.exists()) continue;
+    for (auto entry : state.history()) {
+      entry.database = target->name;
+      entries.push_back(std::move(entry));
+    }
+  }
+  return entries;
+}
+
+long long Engine::latest_version() const { return impl_->repositories.latest(); }
+
+const char* readiness_text(Readiness readiness) {
+  switch (readiness) {
+    case Readiness::up_to_date: return "up to date";
+    case Readiness::out_of_order: return "out of order";
+    case Readiness::expand_needed: return "expand needed";
+    case Readiness::migrate_needed: return "migrate needed";
+    case Readiness::contract_needed: return "contract needed";
+  }
+  return "?";
+}
+
+Readiness overall_readiness(const std::vector<DatabaseStatus>& databases) {
+  Readiness result = Readiness::up_to_date;
+  auto urgency = [](Readiness r) {
+    switch (r) {
+      case Readiness::out_of_order: return 4;
+      case Readiness::expand_needed: return 3;
+      case Readiness::migrate_needed: return 2;
+      case Readiness::contract_needed: return 1;
+      case Readiness::up_to_date: return 0;
+    }
+    return 0;
+  };
+  for (const auto& database : databases)
+    if (urgency(database.readiness) > urgency(result)) result = database.readiness;
+  return result;
+}
+
+}  // namespace tandem

@@ -1,0 +1,128 @@
+#include "state/state_store.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "tandem/error.h"
+#include "tandem/version.h"
+
+namespace tandem {
+
+std::string utc_now() {
+  std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+bool StateStore::exists() {
+  try {
+    connection_.query("SELECT phase FROM tandem_version WHERE 1 = 0");
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void StateStore::ensure() {
+  for (const auto& sql : connection_.renderer().state_tables()) connection_.execute(sql);
+  for (Phase phase : kPhases)
+    if (connection_.query("SELECT version FROM tandem_version WHERE phase = ?", {phase_name(phase)}).empty())
+      connection_.update("INSERT INTO tandem_version (phase, version, updated_at) VALUES (?, 0, ?)",
+                         {phase_name(phase), utc_now()});
+}
+
+std::map<Phase, long long> StateStore::versions() {
+  std::map<Phase, long long> result{{Phase::expand, 0}, {Phase::migrate, 0}, {Phase::contract, 0}};
+  for (const auto& row : connection_.query("SELECT phase, version FROM tandem_version"))
+    if (auto phase = parse_phase(row[0].value_or(""))) result[*phase] = std::stoll(row[1].value_or("0"));
+  return result;
+}
+
+void StateStore::set_version(Phase phase, long long version) {
+  connection_.update("UPDATE tandem_version SET version = ?, updated_at = ? WHERE phase = ?",
+                     {std::to_string(version), utc_now(), phase_name(phase)});
+}
+
+std::map<std::pair<Phase, long long>, std::string> StateStore::applied_checksums() {
+  std::map<std::pair<Phase, long long>, std::string> result;
+  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = 'done'"))
+    if (auto phase = parse_phase(row[0].value_or("")))
+      result[{*phase, std::stoll(row[1].value_or("0"))}] = row[2].value_or("");
+  return result;
+}
+
+long long StateStore::start_history(Phase phase, const std::string& version, const std::string& name,
+                                    const std::string& checksum) {
+  connection_.update(
+      "INSERT INTO tandem_history (phase, version, name, checksum, status, step, started_at, tool_version) "
+      "VALUES (?, ?, ?, ?, 'running', 0, ?, ?)",
+      {phase_name(phase), version, name, checksum, utc_now(), std::string(kToolVersion)});
+  auto rows = connection_.query("SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?",
+                                {phase_name(phase), version});
+  return std::stoll(rows.at(0).at(0).value_or("0"));
+}
+
+void StateStore::finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error) {
+  connection_.update("UPDATE tandem_history SET status = ?, step = ?, error = ?, finished_at = ? WHERE id = ?",
+                     {status, std::to_string(step), error, utc_now(), std::to_string(id)});
+}
+
+void StateStore::record_failure(Phase phase, const std::string& version, const std::string& name,
+                                const std::string& checksum, int step, const std::string& error) {
+  const long long id = start_history(phase, version, name, checksum);
+  finish_history(id, "failed", step, error);
+}
+
+std::vector<HistoryEntry> StateStore::history() {
+  std::vector<HistoryEntry> entries;
+  for (const auto& row : connection_.query(
+           "SELECT phase, version, name, checksum, status, step, error, started_at, finished_at, tool_version "
+           "FROM tandem_history ORDER BY id")) {
+    HistoryEntry entry;
+    entry.phase = row[0].value_or("");
+    entry.version = row[1].value_or("");
+    entry.name = row[2].value_or("");
+    entry.checksum = row[3].value_or("");
+    entry.status = row[4].value_or("");
+    entry.step = std::stoi(row[5].value_or("0"));
+    entry.error = row[6];
+    entry.started_at = row[7].value_or("");
+    entry.finished_at = row[8];
+    entry.tool_version = row[9].value_or("");
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+void StateStore::record_trigger(const std::string& version, const TriggerRecord& record) {
+  connection_.update(
+      "INSERT INTO tandem_triggers (trigger_name, version, table_name, function_name, created_at) VALUES (?, ?, ?, ?, ?)",
+      {record.trigger, version, record.table, record.function.empty() ? Value() : Value(record.function), utc_now()});
+}
+
+std::vector<TriggerRecord> StateStore::triggers_of(const std::string& version) {
+  std::vector<TriggerRecord> records;
+  for (const auto& row : connection_.query(
+           "SELECT trigger_name, table_name, function_name FROM tandem_triggers WHERE version = ? ORDER BY trigger_name",
+           {version}))
+    records.push_back({row[0].value_or(""), row[1].value_or(""), row[2].value_or("")});
+  return records;
+}
+
+std::vector<std::pair<std::string, TriggerRecord>> StateStore::all_triggers() {
+  std::vector<std::pair<std::string, TriggerRecord>> records;
+  for (const auto& row : connection_.query(
+           "SELECT version, trigger_name, table_name, function_name FROM tandem_triggers ORDER BY version, trigger_name"))
+    records.push_back({row[0].value_or(""), {row[1].value_or(""), row[2].value_or(""), row[3].value_or("")}});
+  return records;
+}
+
+void StateStore::forget_triggers(const std::string& version) {
+  connection_.update("DELETE FROM tandem_triggers WHERE version = ?", {version});
+}
+
+}  // namespace tandem

@@ -1,0 +1,50 @@
+// tandem's own tables in one database (DESIGN §6): versions, history, triggers, progress.
+// Written with `?` placeholders and portable SQL so every dialect shares it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dialect/dialect.h"
+#include "tandem/phase.h"
+#include "tandem/status.h"
+
+namespace tandem {
+
+class StateStore {
+ public:
+  explicit StateStore(Connection& connection) : connection_(connection) {}
+
+  // Creates the tables and the three version rows when missing.
+  void ensure();
+  // Whether the tables exist (a dry run or status on a fresh database does not create them).
+  bool exists();
+
+  // The version each phase has reached (0 when none).
+  std::map<Phase, long long> versions();
+  void set_version(Phase phase, long long version);
+
+  // Checksums of units applied (status done), keyed by phase and version number.
+  std::map<std::pair<Phase, long long>, std::string> applied_checksums();
+
+  long long start_history(Phase phase, const std::string& version, const std::string& name, const std::string& checksum);
+  void finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error);
+  void record_failure(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
+                      int step, const std::string& error);
+  std::vector<HistoryEntry> history();
+
+  void record_trigger(const std::string& version, const TriggerRecord& record);
+  std::vector<TriggerRecord> triggers_of(const std::string& version);
+  std::vector<std::pair<std::string, TriggerRecord>> all_triggers();
+  void forget_triggers(const std::string& version);
+
+ private:
+  Connection& connection_;
+};
+
+// Current UTC time as ISO 8601 ("2026-11-21T09:00:05Z").
+std::string utc_now();
+
+}  // namespace tandem

@@ -1,0 +1,67 @@
+#include "tandem/repository_tools.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <regex>
+
+#include "tandem/error.h"
+#include "unit/unit.h"
+
+namespace tandem {
+
+namespace fs = std::filesystem;
+
+Findings check_repositories(const fs::path& root) {
+  Findings findings;
+  const Repositories repositories = load_repositories(root, findings);
+  validate_units(repositories, findings);
+  return findings;
+}
+
+namespace {
+
+const char* placeholder_comment(Phase phase) {
+  switch (phase) {
+    case Phase::expand:
+      return "# expand: only additive changes while the old release still runs: create_table, add_column (nullable or\n"
+             "# with a default), create_index, add_unique, add_foreign_key, add_check, create_view, set_nullable, and\n"
+             "# the triggers that keep old and new shapes in sync: sync_column, sync_table, forbid_writes.\n";
+    case Phase::migrate:
+      return "# migrate: only data changes, run online in small batches: backfill, copy_rows, move_rows,\n"
+             "# delete_rows. No schema change of any kind.\n";
+    case Phase::contract:
+      return "# contract: only removals and alterations once the old release is gone: drop_column, drop_table,\n"
+             "# drop_index, drop_constraint, drop_view, rename_column, rename_table, set_not_null, alter_type.\n"
+             "# The triggers expand installed for this version are dropped automatically first.\n";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<fs::path> new_version(const fs::path& root, const std::string& name) {
+  static const std::regex valid_name("[a-z0-9][a-z0-9_]*");
+  if (!std::regex_match(name, valid_name))
+    throw Error(ErrorKind::usage,
+                fmt::format("unit name '{}' must be lowercase letters, digits and _ (it becomes NNN_{}.yaml)", name, name));
+  for (Phase phase : kPhases) fs::create_directories(root / repository_folder(phase));
+  const Repositories repositories = load_repositories_or_throw(root);
+  size_t width = 3;
+  if (!repositories.versions.empty()) width = std::max(width, repositories.versions.back().version.size());
+  const std::string version = fmt::format("{:0{}}", repositories.latest() + 1, width);
+  std::vector<fs::path> written;
+  for (Phase phase : kPhases) {
+    const fs::path path = root / repository_folder(phase) / fmt::format("{}_{}.yaml", version, name);
+    std::ofstream out(path);
+    out << placeholder_comment(phase) << "# Leave operations: [] if this phase has nothing to do in this version.\n"
+        << "description: " << name << " (" << phase_name(phase) << ")\n"
+        << "database: main\n"
+        << "operations: []\n";
+    if (!out) throw Error(ErrorKind::invalid_unit, fmt::format("cannot write {}", path.string()));
+    written.push_back(path);
+  }
+  return written;
+}
+
+}  // namespace tandem

@@ -1,0 +1,44 @@
+// The tandem command line: one file per command, all sharing these options. Errors
+// are thrown as tandem::Error and turned into a message and exit code in main.cpp.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tandem/deployment.h"
+#include "tandem/engine.h"
+
+namespace tandem::cli {
+
+enum class Format { text, json, github };
+
+struct CommandLine {
+  std::string command;
+  std::vector<std::string> arguments;  // positional words after the command
+  std::optional<std::string> db;
+  std::optional<std::string> config;
+  std::optional<std::string> repos;
+  std::optional<long long> to;
+  bool dry_run = false;
+  Format format = Format::text;
+  bool verbose = false;
+  bool no_progress = false;
+  int wait_seconds = 0;
+  std::optional<std::string> database_role;
+  std::optional<std::string> cell;
+  bool check = false;
+
+  // The deployment from --db, --config, ./tandem.yaml or TANDEM_DATABASE_URL, in that order.
+  Deployment deployment() const;
+  std::filesystem::path repos_folder() const;
+  RunOptions run_options() const;
+};
+
+int run_check(const CommandLine& line);
+int run_new(const CommandLine& line);
+int run_phase(const CommandLine& line);  // expand, migrate, contract, upgrade
+int run_status(const CommandLine& line);
+int run_history(const CommandLine& line);
+
+}  // namespace tandem::cli

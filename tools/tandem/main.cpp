@@ -1,0 +1,119 @@
+// tandem: zero-downtime schema upgrades in three phases. The one place where errors
+// become messages and exit codes.
+#include <fmt/format.h>
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <map>
+
+#include "cli.h"
+#include "tandem/error.h"
+#include "tandem/url.h"
+#include "tandem/version.h"
+
+namespace po = boost::program_options;
+using tandem::Error;
+using tandem::ErrorKind;
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: tandem COMMAND [options]
+
+Commands:
+  new NAME            add the next version to all three repositories (placeholders)
+  check               check repositories: alignment, phase rules, online-safety lint
+  status [--check]    how far each database has got; --check exits 0 up to date,
+                      1 out of order, 2 expand needed, 3 migrate needed, 4 contract needed
+  expand              run pending expand units (additive changes, sync triggers)
+  migrate             run pending migrate units (data changes)
+  contract            run pending contract units (removals; drops expand's triggers)
+  upgrade             offline: expand, migrate and contract at once, no triggers
+  history             the units each database ran
+
+Options)";
+
+tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
+  tandem::cli::CommandLine line;
+  std::string format = "text";
+  po::options_description options(kUsage);
+  options.add_options()
+      ("help,h", "show this help")
+      ("version", "show the version")
+      ("db", po::value<std::string>(), "database URL (or TANDEM_DATABASE_URL): sqlite:///abs.db, sqlite:rel.db, "
+                                       "sqlite::memory:, postgresql://, mysql://")
+      ("config", po::value<std::string>(), "deployment config (default: ./tandem.yaml when present)")
+      ("repos", po::value<std::string>(), "folder holding expand_repo, data_migration_repo, contract_repo")
+      ("to", po::value<long long>(), "stop after this version")
+      ("dry-run", po::bool_switch(&line.dry_run), "print the SQL, change nothing")
+      ("format", po::value<std::string>(&format), "text, json (check: also github)")
+      ("verbose,v", po::bool_switch(&line.verbose), "say more")
+      ("no-progress", po::bool_switch(&line.no_progress), "no progress bar")
+      ("wait", po::value<int>(&line.wait_seconds), "seconds to wait for another run's lock (default 0)")
+      ("database", po::value<std::string>(), "only databases of this role (api, cell, main); with --db, the role of that database")
+      ("cell", po::value<std::string>(), "only the cell with this name")
+      ("check", po::bool_switch(&line.check), "status: exit with the readiness code");
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::string>(), "")("arguments", po::value<std::vector<std::string>>(), "");
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", 1).add("arguments", -1);
+  po::variables_map values;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), values);
+    po::notify(values);
+  } catch (const po::error& error) {
+    throw Error(ErrorKind::usage, fmt::format("{} (see tandem --help)", error.what()));
+  }
+  if (values.count("version")) {
+    std::cout << "tandem " << tandem::kToolVersion << "\n";
+    help = true;
+    return line;
+  }
+  if (values.count("help") || !values.count("command")) {
+    std::cout << options << "\n";
+    help = true;
+    if (!values.count("help")) throw Error(ErrorKind::usage, "no command given");
+    return line;
+  }
+  line.command = values["command"].as<std::string>();
+  if (values.count("arguments")) line.arguments = values["arguments"].as<std::vector<std::string>>();
+  if (values.count("db")) line.db = values["db"].as<std::string>();
+  if (values.count("config")) line.config = values["config"].as<std::string>();
+  if (values.count("repos")) line.repos = values["repos"].as<std::string>();
+  if (values.count("to")) line.to = values["to"].as<long long>();
+  if (values.count("database")) line.database_role = values["database"].as<std::string>();
+  if (values.count("cell")) line.cell = values["cell"].as<std::string>();
+  if (line.wait_seconds < 0) throw Error(ErrorKind::usage, "--wait must be zero or more seconds");
+  static const std::map<std::string, tandem::cli::Format> formats = {
+      {"text", tandem::cli::Format::text}, {"json", tandem::cli::Format::json}, {"github", tandem::cli::Format::github}};
+  auto it = formats.find(format);
+  if (it == formats.end()) throw Error(ErrorKind::usage, fmt::format("--format {}: expected text, json or github", format));
+  line.format = it->second;
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    bool help = false;
+    const auto line = parse(argc, argv, help);
+    if (help) return 0;
+    const std::string& command = line.command;
+    if (command == "check") return tandem::cli::run_check(line);
+    if (command == "new") return tandem::cli::run_new(line);
+    if (command == "status") return tandem::cli::run_status(line);
+    if (command == "history") return tandem::cli::run_history(line);
+    if (command == "expand" || command == "migrate" || command == "contract" || command == "upgrade")
+      return tandem::cli::run_phase(line);
+    throw Error(ErrorKind::usage, fmt::format("unknown command '{}' (see tandem --help)", command));
+  } catch (const Error& error) {
+    // A driver message may quote a URL given by the user: hide any password in it.
+    std::cerr << "tandem: error: " << tandem::redact_passwords(error.describe()) << "\n";
+    return tandem::exit_code(error.kind());
+  } catch (const std::exception& error) {
+    std::cerr << "tandem: internal error: " << tandem::redact_passwords(error.what()) << "\n";
+    return 70;
+  }
+}
