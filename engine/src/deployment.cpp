@@ -43,9 +43,11 @@ std::string expand_environment(const std::string& text, const fs::path& file, co
 DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::string& key) {
   if (!node.IsScalar() || node.Scalar().empty())
     throw config_error(file, node, fmt::format("{} must be a database URL", key));
+  // Outside the try: its errors already name the key.
+  const std::string text = expand_environment(node.Scalar(), file, node, key);
   DatabaseUrl url;
   try {
-    url = DatabaseUrl::parse(expand_environment(node.Scalar(), file, node, key));
+    url = DatabaseUrl::parse(text);
   } catch (const Error& error) {
     throw config_error(file, node, fmt::format("{}: {}", key, error.what()));
   }

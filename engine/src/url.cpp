@@ -36,11 +36,21 @@ std::string percent_decode(const std::string& text, const std::string& url_for_e
   return out;
 }
 
+int parse_port(const std::string& text, const std::string& url_for_errors) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(text) == 0 || std::stoi(text) > 65535)
+    throw Error(ErrorKind::bad_config,
+                fmt::format("database URL '{}': port '{}' is not a number from 1 to 65535", url_for_errors, text));
+  return std::stoi(text);
+}
+
 }  // namespace
 
 std::string redact_passwords(const std::string& text) {
-  static const std::regex with_password(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):([^@\s]*)@)");
-  return std::regex_replace(text, with_password, "$1:***@");
+  // Up to the last '@' of the URL, as parse() reads it: a password may hold '@', '/' or '?'.
+  static const std::regex with_password(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):([^\s]*)@)");
+  static const std::regex password_option(R"(([?&](ssl)?password=)[^&\s'"]*)");
+  return std::regex_replace(std::regex_replace(text, with_password, "$1:***@"), password_option, "$1***");
 }
 
 DatabaseUrl DatabaseUrl::parse(const std::string& text) {
@@ -82,6 +92,19 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
     throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': expected {}://host/database", shown, scheme));
   rest = rest.substr(2);
 
+  // Credentials first, up to the last '@': a password typed without percent-encoding its
+  // '/', '?' or '@' is still read whole, instead of leaking into the host, port or options
+  // that error messages quote.
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    std::string credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    if (auto colon = credentials.find(':'); colon != std::string::npos) {
+      url.user = percent_decode(credentials.substr(0, colon), shown);
+      url.password = percent_decode(credentials.substr(colon + 1), shown);
+    } else {
+      url.user = percent_decode(credentials, shown);
+    }
+  }
   std::string query;
   if (auto q = rest.find('?'); q != std::string::npos) {
     query = rest.substr(q + 1);
@@ -93,16 +116,6 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
     rest = rest.substr(0, slash);
   }
   std::string host_port = rest;
-  if (auto at = rest.rfind('@'); at != std::string::npos) {
-    std::string credentials = rest.substr(0, at);
-    host_port = rest.substr(at + 1);
-    if (auto colon = credentials.find(':'); colon != std::string::npos) {
-      url.user = percent_decode(credentials.substr(0, colon), shown);
-      url.password = percent_decode(credentials.substr(colon + 1), shown);
-    } else {
-      url.user = percent_decode(credentials, shown);
-    }
-  }
   if (!host_port.empty() && host_port.front() == '[') {
     auto close = host_port.find(']');
     if (close == std::string::npos)
@@ -111,17 +124,10 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
     host_port = host_port.substr(close + 1);
     if (!host_port.empty() && host_port.front() == ':') host_port = host_port.substr(1);
     else host_port.clear();
-    if (!host_port.empty()) {
-      if (host_port.find_first_not_of("0123456789") != std::string::npos)
-        throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': port '{}' is not a number", shown, host_port));
-      url.port = std::stoi(host_port);
-    }
+    if (!host_port.empty()) url.port = parse_port(host_port, shown);
   } else if (auto colon = host_port.find(':'); colon != std::string::npos) {
     url.host = host_port.substr(0, colon);
-    std::string port = host_port.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
-      throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': port '{}' is not a number", shown, port));
-    url.port = std::stoi(port);
+    url.port = parse_port(host_port.substr(colon + 1), shown);
   } else {
     url.host = host_port;
   }

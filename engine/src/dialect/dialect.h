@@ -70,6 +70,9 @@ class SqlRenderer {
 
   // DDL for tandem's own state tables, run once per database.
   virtual std::vector<std::string> state_tables() const = 0;
+  // Statements that let the migrate phase's own writes pass forbid_writes triggers
+  // (on = true) and close that door again (on = false), within the same transaction.
+  virtual std::vector<std::string> bypass_forbid(bool on) const = 0;
 };
 
 // One database value as text; nullopt is SQL NULL.

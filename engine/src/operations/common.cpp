@@ -76,6 +76,14 @@ const schema::Column& require_column(const schema::Table& table, const std::stri
               fmt::format("{}: column '{}.{}' does not exist", operation, table.name, column));
 }
 
+const char* phase_rule_code(Phase phase, sql::StatementClass cls) {
+  using sql::StatementClass;
+  if (cls == StatementClass::unknown) return "unknown-statement";
+  if (cls == StatementClass::data) return phase == Phase::expand ? "data-in-expand" : "data-in-contract";
+  if (phase == Phase::migrate) return "schema-change-in-migrate";
+  return phase == Phase::expand ? "contractive-in-expand" : "additive-in-contract";
+}
+
 std::string new_column_reference(const std::string& expression) {
   static const std::regex reference(R"(\s*NEW\.([A-Za-z_][A-Za-z0-9_]*)\s*)", std::regex::icase);
   std::smatch match;

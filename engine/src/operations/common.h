@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "operations/operations.h"
+#include "sql/sql_text.h"
 #include "tandem/schema.h"
 
 namespace tandem::ops {
@@ -19,6 +20,10 @@ void require_identifiers(const std::vector<std::string>& names, const char* what
 // The table `name` in `schema`, or an Error(step_failed) naming it and the operation.
 const schema::Table& require_table(const schema::Schema& schema, const std::string& name, const char* operation);
 const schema::Column& require_column(const schema::Table& table, const std::string& column, const char* operation);
+
+// The finding code for a change of class `cls` that `phase` forbids. Raw SQL and operations
+// share it, so one broken rule has one code however the unit wrote the change.
+const char* phase_rule_code(Phase phase, sql::StatementClass cls);
 
 // Text of `name` as it appears in an expression: "NEW.<column>" -> column, else "".
 std::string new_column_reference(const std::string& expression);

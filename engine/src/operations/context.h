@@ -26,6 +26,7 @@ struct TriggerRecord {
 // One SQL statement to run. Non-transactional steps (PostgreSQL CONCURRENTLY, MySQL
 // DDL) are journaled one by one instead of riding in the unit's transaction.
 struct Step {
+  Step(std::string statement, bool in_transaction = true) : sql(std::move(statement)), transactional(in_transaction) {}
   std::string sql;
   bool transactional = true;
   std::vector<TriggerRecord> installs;

@@ -23,12 +23,12 @@ bool phase_allows(Phase phase, sql::StatementClass cls) {
   return false;
 }
 
-const char* rule_code(Phase phase, sql::StatementClass cls) {
-  using sql::StatementClass;
-  if (cls == StatementClass::unknown) return "unknown-statement";
-  if (cls == StatementClass::data) return phase == Phase::expand ? "data-in-expand" : "data-in-contract";
-  if (phase == Phase::migrate) return "schema-change-in-migrate";
-  return phase == Phase::expand ? "contractive-in-expand" : "additive-in-contract";
+// The statement as a message quotes it: enough to find the object, one line however long the statement.
+std::string excerpt(const std::string& statement) {
+  constexpr size_t kMaxLength = 80;
+  std::string text = sql::normalize(statement);
+  if (text.size() > kMaxLength) text = text.substr(0, kMaxLength - 3) + "...";
+  return text;
 }
 
 }  // namespace
@@ -58,24 +58,26 @@ void RawSql::validate(ValidationContext& context) const {
   for (const auto& [label, text] : texts) {
     for (const auto& statement : sql::split(*text)) {
       const auto classification = sql::classify(statement.text);
-      const std::string where = fmt::format("version {}: {} statement '{}' ({})", context.version, label,
-                                            classification.summary, sql::class_name(classification.cls));
+      const std::string where =
+          fmt::format("version {}: {} statement \"{}\" ({}, {})", context.version, label, excerpt(statement.text),
+                      classification.summary, sql::class_name(classification.cls));
       ValidationContext at = context;
-      at.line = context.line + statement.line;
+      // statement.line counts from 1 within the SQL text, which (written inline) starts on the operation's line.
+      at.line = context.line + statement.line - 1;
       if (!phase_allows(context.phase, classification.cls)) {
         if (allow)
           at.warning("allowed", fmt::format("{} is not allowed in {} but the step says allow: \"{}\"", where,
                                             phase_name(context.phase), *allow));
         else
-          at.error(rule_code(context.phase, classification.cls),
+          at.error(phase_rule_code(context.phase, classification.cls),
                    fmt::format("{} is not allowed in {} (add allow: \"reason\" to the step if it must run)", where,
                                phase_name(context.phase)));
       }
       if ((label == "sql" || label == "postgresql") && std::regex_search(sql::normalize(statement.text), blocking_index))
         at.warning("blocking-index",
-                   fmt::format("version {}: CREATE INDEX without CONCURRENTLY blocks writes on PostgreSQL while it "
-                               "builds; prefer create_index",
-                               context.version));
+                   fmt::format("version {}: \"{}\": CREATE INDEX without CONCURRENTLY blocks writes on PostgreSQL "
+                               "while it builds; prefer create_index",
+                               context.version, excerpt(statement.text)));
     }
   }
 }

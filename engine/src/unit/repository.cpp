@@ -69,6 +69,12 @@ Unit parse_unit(const fs::path& path, const std::string& display, Phase phase) {
   return unit;
 }
 
+// Whether `digits` fits the long long that orders versions.
+bool fits_version_number(const std::string& digits) {
+  const size_t first = digits.find_first_not_of('0');
+  return first == std::string::npos || digits.size() - first <= 18;
+}
+
 struct FileEntry {
   std::string display;
   std::string version;
@@ -103,6 +109,13 @@ Repositories load_repositories(const fs::path& root, Findings& findings) {
       const std::string display = path.lexically_normal().string();
       std::smatch match;
       if (std::regex_match(filename, match, unit_file)) {
+        if (!fits_version_number(match[1])) {
+          findings.error(display, 0, "bad-file-name",
+                         fmt::format("unit file name '{}': version {} is too large (at most 18 digits after the "
+                                     "leading zeros)",
+                                     filename, match[1].str()));
+          continue;
+        }
         FileEntry entry{display, match[1], std::stoll(match[1]), match[2], path};
         files[phase][entry.number].push_back(entry);
       } else if (path.extension() == ".yaml" || path.extension() == ".yml") {
@@ -156,10 +169,16 @@ Repositories load_repositories(const fs::path& root, Findings& findings) {
   }
   long long previous = -1;
   for (long long number : all_numbers) {
-    if (previous >= 0 && number != previous + 1)
-      findings.error((root / repository_folder(Phase::expand)).lexically_normal().string(), 0, "version-gap",
+    if (previous >= 0 && number != previous + 1) {
+      // Name a file of the version after the gap, so the finding points where to look.
+      std::string file;
+      for (Phase phase : kPhases)
+        if (auto it = files[phase].find(number); file.empty() && it != files[phase].end())
+          file = it->second.front().display;
+      findings.error(file, 0, "version-gap",
                      fmt::format("versions jump from {:03} to {:03}; versions must follow one another without gaps",
                                  previous, number));
+    }
     previous = number;
   }
   for (auto& [number, version] : by_number) repositories.versions.push_back(std::move(version));
@@ -203,14 +222,16 @@ void validate_units(const Repositories& repositories, Findings& findings) {
         context.line = operation.line;
         if (operation.database) context.require_identifier(*operation.database, "database role");
         if (!(operation.phases() & ops::phase_bit(phase))) {
-          const char* code = phase == Phase::expand    ? "not-additive-in-expand"
-                             : phase == Phase::migrate ? "schema-change-in-migrate"
-                                                       : "not-contractive-in-contract";
-          context.error(code, fmt::format("version {}: {} is not allowed in {} ({} belongs to {})", unit.version,
-                                          operation.name(), phase_name(phase), operation.name(),
-                                          (operation.phases() & ops::kExpand)    ? "expand"
-                                          : (operation.phases() & ops::kMigrate) ? "migrate"
-                                                                                 : "contract"));
+          // An operation of another phase makes the change that phase is for, as raw SQL would.
+          const bool expand_op = operation.phases() & ops::kExpand;
+          const bool migrate_op = operation.phases() & ops::kMigrate;
+          const sql::StatementClass cls = expand_op    ? sql::StatementClass::additive
+                                          : migrate_op ? sql::StatementClass::data
+                                                       : sql::StatementClass::contractive;
+          context.error(ops::phase_rule_code(phase, cls),
+                        fmt::format("version {}: {} ({}) is not allowed in {}; {} belongs to {}", unit.version,
+                                    operation.name(), operation.describe(), phase_name(phase), operation.name(),
+                                    expand_op ? "expand" : migrate_op ? "migrate" : "contract"));
           continue;
         }
         std::visit([&](const auto& op) { op.validate(context); }, operation.body);

@@ -222,7 +222,15 @@ std::vector<std::string> SqliteRenderer::state_tables() const {
       "CREATE TABLE IF NOT EXISTS tandem_progress (phase TEXT NOT NULL, version TEXT NOT NULL, "
       "operation INTEGER NOT NULL, cursor TEXT, rows_done INTEGER NOT NULL DEFAULT 0, rows_found INTEGER, "
       "done INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (phase, version, operation))",
+      "CREATE TABLE IF NOT EXISTS tandem_bypass (active INTEGER NOT NULL)",
   };
+}
+
+// SQLite has one writer at a time and the row never commits: while it exists only
+// tandem's own transaction can be writing.
+std::vector<std::string> SqliteRenderer::bypass_forbid(bool on) const {
+  if (on) return {"INSERT INTO tandem_bypass (active) VALUES (1)"};
+  return {"DELETE FROM tandem_bypass"};
 }
 
 }  // namespace tandem::sqlite

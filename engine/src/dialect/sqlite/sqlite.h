@@ -36,6 +36,7 @@ class SqliteRenderer final : public SqlRenderer {
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
   std::vector<std::string> state_tables() const override;
+  std::vector<std::string> bypass_forbid(bool on) const override;
 
   // SQLite cannot alter columns or constraints in place: the table is rebuilt under
   // its own name (create, copy, drop, rename), its indexes and triggers recreated.

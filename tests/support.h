@@ -1,0 +1,76 @@
+// Test helpers: temporary folders, unit repositories on disk, running the real
+// `tandem` binary, and reading SQLite databases directly (never mocked).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tandem::test {
+
+// A fresh folder under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // "sqlite:///<dir>/<name>"
+  std::string sqlite_url(const std::string& name) const { return "sqlite://" + (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& text);
+std::string read_file(const std::filesystem::path& path);
+
+// Writes `expand`, `migrate` and `contract` as version `version` (e.g. "001") named
+// `name` into the three repositories under `root`. An empty text means a placeholder.
+void write_version(const std::filesystem::path& root, const std::string& version, const std::string& name,
+                   const std::string& expand, const std::string& migrate, const std::string& contract);
+
+struct Result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::string all() const { return out + err; }
+};
+
+// Runs the tandem binary with `args` in `cwd`; `env` adds environment variables.
+Result run_tandem(const std::vector<std::string>& args, const std::filesystem::path& cwd = ".",
+                  const std::map<std::string, std::string>& env = {});
+
+// Starts tandem in the background; returns its pid (output goes to files in `cwd`).
+int spawn_tandem(const std::vector<std::string>& args, const std::filesystem::path& cwd,
+                 const std::map<std::string, std::string>& env = {});
+// Waits for a spawned process; returns its exit code, or -signal when killed.
+int wait_for(int pid);
+
+// A direct SQLite connection, for arranging data and checking results.
+class Sqlite {
+ public:
+  explicit Sqlite(const std::filesystem::path& file);
+  ~Sqlite();
+  Sqlite(const Sqlite&) = delete;
+  Sqlite& operator=(const Sqlite&) = delete;
+  // Runs statements; throws std::runtime_error with SQLite's message on failure.
+  void exec(const std::string& sql);
+  // Rows as text ("NULL" for NULL), columns joined by '|'.
+  std::vector<std::string> rows(const std::string& sql);
+  // The first column of the first row ("" when no row).
+  std::string value(const std::string& sql);
+  // The whole schema as text (sqlite_master ordered), to compare before and after.
+  std::string schema_dump();
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace tandem::test

@@ -1,0 +1,171 @@
+// What keeps a run safe: the dynamic phase rules, crash consistency, the run lock and
+// checksums of applied units.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support.h"
+
+using namespace tandem::test;
+
+namespace {
+
+const char* kTwoTables = R"Y(description: two tables
+operations:
+  - create_table:
+      name: accounts
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: email, type: string(255)}
+  - create_table:
+      name: audit
+      columns:
+        - {name: id, type: integer, primary_key: true}
+)Y";
+
+Result tandem_at(const TempDir& dir, std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) {
+  args.insert(args.end(), {"--db", dir.sqlite_url("app.db"), "--repos", dir.path().string()});
+  return run_tandem(args, dir.path(), env);
+}
+
+}  // namespace
+
+TEST_CASE("a unit that breaks its phase is rolled back by the dynamic rule") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  write_version(dir.path(), "002", "sneaky_drop", R"Y(description: adds a column but also drops a table
+operations:
+  - add_column: {table: accounts, column: {name: name, type: string(64)}}
+  - sql:
+      sqlite: DROP TABLE audit
+      allow: "testing the dynamic rule"
+)Y",
+                "", "");
+  REQUIRE(tandem_at(dir, {"upgrade", "--to", "1"}).exit_code == 0);
+  const std::string before = Sqlite(dir / "app.db").schema_dump();
+  const std::string versions_before = Sqlite(dir / "app.db").rows("SELECT phase, version FROM tandem_version ORDER BY phase")[0];
+
+  const Result expand = tandem_at(dir, {"expand"});
+  CHECK(expand.exit_code == 1);
+  CHECK(expand.err.find("broke the expand rule") != std::string::npos);
+  CHECK(expand.err.find("dropped table audit") != std::string::npos);
+  CHECK(expand.err.find("002_sneaky_drop.yaml") != std::string::npos);
+  Sqlite db(dir / "app.db");
+  CHECK(db.schema_dump() == before);
+  CHECK(db.value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "1");
+  CHECK(db.value("SELECT status FROM tandem_history WHERE version = '002'") == "failed");
+  (void)versions_before;
+}
+
+TEST_CASE("migrate may not change the schema, contract may not add") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  write_version(dir.path(), "002", "bad_phases", "",
+                R"Y(description: sneaks a table into migrate
+operations:
+  - sql: {sqlite: "CREATE TABLE sneaky (id integer)", allow: "testing"}
+)Y",
+                R"Y(description: sneaks an index into contract
+operations:
+  - sql: {sqlite: "CREATE INDEX accounts_email ON accounts (email)", allow: "testing"}
+)Y");
+  REQUIRE(tandem_at(dir, {"upgrade", "--to", "1"}).exit_code == 0);
+  REQUIRE(tandem_at(dir, {"expand"}).exit_code == 0);
+  const Result migrate = tandem_at(dir, {"migrate"});
+  CHECK(migrate.exit_code == 1);
+  CHECK(migrate.err.find("added table sneaky") != std::string::npos);
+  CHECK(Sqlite(dir / "app.db").value("SELECT count(*) FROM sqlite_master WHERE name = 'sneaky'") == "0");
+}
+
+TEST_CASE("kill -9 in the middle of a unit leaves it before; a rerun completes") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  write_version(dir.path(), "002", "many_steps", R"Y(description: several steps, to be killed between them
+operations:
+  - add_column: {table: accounts, column: {name: a1, type: integer}}
+  - add_column: {table: accounts, column: {name: a2, type: integer}}
+  - create_index: {table: accounts, name: accounts_a1, columns: [a1]}
+  - add_column: {table: audit, column: {name: a3, type: text}}
+  - create_table:
+      name: extra
+      columns: [{name: id, type: integer, primary_key: true}]
+)Y",
+                "", "");
+  // The schema an uninterrupted run leaves.
+  TempDir reference;
+  write_version(reference.path(), "001", "initial", kTwoTables, "", "");
+  std::filesystem::copy(dir / "expand_repo" / "002_many_steps.yaml", reference / "expand_repo" / "002_many_steps.yaml");
+  std::filesystem::copy(dir / "data_migration_repo" / "002_many_steps.yaml", reference / "data_migration_repo" / "002_many_steps.yaml");
+  std::filesystem::copy(dir / "contract_repo" / "002_many_steps.yaml", reference / "contract_repo" / "002_many_steps.yaml");
+  REQUIRE(tandem_at(reference, {"upgrade", "--to", "1"}).exit_code == 0);
+  REQUIRE(tandem_at(reference, {"expand"}).exit_code == 0);
+  const std::string expected_after = Sqlite(reference / "app.db").schema_dump();
+
+  REQUIRE(tandem_at(dir, {"upgrade", "--to", "1"}).exit_code == 0);
+  const std::string before = Sqlite(dir / "app.db").schema_dump();
+  for (int delay_ms : {150, 450, 750}) {
+    const int pid = spawn_tandem({"expand", "--db", dir.sqlite_url("app.db"), "--repos", dir.path().string()}, dir.path(),
+                                 {{"TANDEM_STEP_DELAY_MS", "200"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(pid, SIGKILL);
+    CHECK(wait_for(pid) == -SIGKILL);
+    Sqlite db(dir / "app.db");
+    CHECK(db.schema_dump() == before);
+    CHECK(db.value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "1");
+  }
+  const Result rerun = tandem_at(dir, {"expand"});
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(Sqlite(dir / "app.db").schema_dump() == expected_after);
+}
+
+TEST_CASE("two runs at once: one runs, the other waits --wait seconds then exits 75 naming the holder") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  const int first = spawn_tandem({"expand", "--db", dir.sqlite_url("app.db"), "--repos", dir.path().string()}, dir.path(),
+                                 {{"TANDEM_STEP_DELAY_MS", "1500"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto started = std::chrono::steady_clock::now();
+  const Result second = tandem_at(dir, {"expand", "--wait", "1"});
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(second.exit_code == 75);
+  CHECK(second.err.find("holds the lock") != std::string::npos);
+  CHECK(second.err.find("pid " + std::to_string(first)) != std::string::npos);
+  CHECK(waited >= 1.0);
+  CHECK(wait_for(first) == 0);
+  Sqlite db(dir / "app.db");
+  CHECK(db.value("SELECT count(*) FROM tandem_history WHERE phase = 'expand' AND version = '001'") == "1");
+  CHECK(db.value("SELECT status FROM tandem_history WHERE phase = 'expand' AND version = '001'") == "done");
+  // With the lock free again, a second run finds nothing to do.
+  const Result again = tandem_at(dir, {"expand", "--wait", "1"});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("nothing to do") != std::string::npos);
+}
+
+TEST_CASE("editing an applied unit stops the next run, naming the file") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  REQUIRE(tandem_at(dir, {"expand"}).exit_code == 0);
+  const auto unit = dir / "expand_repo" / "001_initial.yaml";
+  write_file(unit, read_file(unit) + "# a harmless-looking edit\n");
+  write_version(dir.path(), "002", "next", R"Y(description: next
+operations:
+  - add_column: {table: accounts, column: {name: nickname, type: string(64)}}
+)Y",
+                "", "");
+  const Result run = tandem_at(dir, {"expand"});
+  CHECK(run.exit_code == 1);
+  CHECK(run.err.find("001_initial.yaml") != std::string::npos);
+  CHECK(run.err.find("edited") != std::string::npos);
+  CHECK(Sqlite(dir / "app.db").value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "1");
+  CHECK(tandem_at(dir, {"status", "--check"}).exit_code == 1);
+  // Line endings alone do not count as an edit.
+  std::string text = read_file(unit);
+  text = text.substr(0, text.find("# a harmless-looking edit"));
+  std::string crlf;
+  for (char c : text) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  write_file(unit, crlf);
+  CHECK(tandem_at(dir, {"expand"}).exit_code == 0);
+}
