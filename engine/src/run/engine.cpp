@@ -210,7 +210,15 @@ struct Engine::Impl {
           }
         }
       }
-      const auto violations = phase_violations(unit.phase, schema::diff(before, connection.snapshot()));
+      // Renames the unit declares are taken as given, so a renamed table whose columns
+      // also changed is judged as altered, not as dropped and added.
+      schema::Schema renamed = before;
+      for (const auto& operation : unit.operations)
+        if (unit.role_of(operation) == database.target->role &&
+            (std::holds_alternative<ops::RenameTable>(operation.body) ||
+             std::holds_alternative<ops::RenameColumn>(operation.body)))
+          std::visit([&](const auto& op) { op.apply(renamed); }, operation.body);
+      const auto violations = phase_violations(unit.phase, schema::diff(renamed, connection.snapshot()));
       if (!violations.empty())
         throw Error(ErrorKind::step_failed,
                     fmt::format("version {} broke the {} rule on {} and was rolled back: {}", unit.version,
