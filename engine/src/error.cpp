@@ -31,6 +31,11 @@ Error& Error::with_sql(std::string sql) {
   return *this;
 }
 
+Error& Error::with_code(std::string code) {
+  code_ = std::move(code);
+  return *this;
+}
+
 std::string Error::describe() const {
   std::string text;
   if (file_) text = line_ > 0 ? fmt::format("{}:{}: ", *file_, line_) : fmt::format("{}: ", *file_);

@@ -32,10 +32,14 @@ class Error : public std::runtime_error {
   // Optional context; with_* return *this so a raise site can chain them.
   Error& with_file(std::string file, int line = 0);
   Error& with_sql(std::string sql);
+  // The driver's code for a database error (SQLSTATE on PostgreSQL, the error number on
+  // MySQL, the extended result code on SQLite), for the dialect to classify.
+  Error& with_code(std::string code);
 
   const std::optional<std::string>& file() const { return file_; }
   int line() const { return line_; }
   const std::optional<std::string>& sql() const { return sql_; }
+  const std::string& code() const { return code_; }
 
   // "file:line: message" followed by the failing SQL when there is one.
   std::string describe() const;
@@ -45,6 +49,7 @@ class Error : public std::runtime_error {
   std::optional<std::string> file_;
   int line_ = 0;
   std::optional<std::string> sql_;
+  std::string code_;
 };
 
 }  // namespace tandem

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "operations/operations.h"
+#include "tandem/error.h"
 #include "tandem/schema.h"
 #include "tandem/url.h"
 
@@ -112,6 +113,20 @@ class Connection {
 
   // The application's schema: tandem's own tables left out, tandem triggers kept.
   virtual schema::Schema snapshot() = 0;
+
+  // How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout,
+  // MySQL lock_wait_timeout) before it gives up, so the tool loses lock fights and the
+  // application does not; the runner retries with backoff. SQLite: no-op.
+  virtual void set_lock_timeout(std::chrono::milliseconds timeout) = 0;
+  // Whether `error`, thrown by execute(), means the statement lost a lock fight (lock
+  // timeout, deadlock) and may be retried.
+  virtual bool is_lock_timeout(const Error& error) const = 0;
+  // Whether `error` means the statement's effect is already there (column or index
+  // exists, object to drop is gone): a journaled step re-run after a crash is then done.
+  virtual bool is_already_applied(const Error& error) const = 0;
+  // Clears what an interrupted non-transactional step left behind before it is re-run
+  // (PostgreSQL: the INVALID index of a killed CREATE INDEX CONCURRENTLY).
+  virtual void clean_up_interrupted(const Step& step) { (void)step; }
 
   // Takes the run lock, waiting up to `wait`; throws Error(lock_held) naming the holder.
   // `holder` (host, pid, time) is what a waiting run is shown.

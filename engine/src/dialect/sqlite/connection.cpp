@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "dialect/sqlite/sqlite.h"
+#include "dialect/registry.h"
 #include "tandem/error.h"
 
 namespace tandem::sqlite {
@@ -37,10 +38,16 @@ SqliteConnection::~SqliteConnection() {
   if (db_) sqlite3_close(db_);
 }
 
-const SqlRenderer& SqliteConnection::renderer() const { return renderer_for(DialectKind::sqlite); }
+const SqlRenderer& SqliteConnection::renderer() const { return sqlite_renderer(); }
 
 void SqliteConnection::fail(const std::string& sql) const {
-  throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), sqlite3_errmsg(db_))).with_sql(sql);
+  throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), sqlite3_errmsg(db_)))
+      .with_sql(sql)
+      .with_code(std::to_string(sqlite3_extended_errcode(db_)));
+}
+
+bool SqliteConnection::is_lock_timeout(const Error& error) const {
+  return error.code() == std::to_string(SQLITE_BUSY) || error.code() == std::to_string(SQLITE_LOCKED);
 }
 
 void SqliteConnection::execute(const std::string& sql) {
@@ -48,7 +55,9 @@ void SqliteConnection::execute(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
     std::string text = message ? message : sqlite3_errmsg(db_);
     sqlite3_free(message);
-    throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), text)).with_sql(sql);
+    throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), text))
+        .with_sql(sql)
+        .with_code(std::to_string(sqlite3_extended_errcode(db_)));
   }
 }
 
@@ -95,3 +104,14 @@ void SqliteConnection::rollback() {
 }
 
 }  // namespace tandem::sqlite
+
+namespace tandem {
+
+std::unique_ptr<Connection> connect_sqlite(const DatabaseUrl& url) { return std::make_unique<sqlite::SqliteConnection>(url); }
+
+const SqlRenderer& sqlite_renderer() {
+  static const sqlite::SqliteRenderer renderer;
+  return renderer;
+}
+
+}  // namespace tandem

@@ -75,6 +75,9 @@ class SqliteConnection final : public Connection {
   void rollback() override;
   bool transactional_ddl() const override { return true; }
   schema::Schema snapshot() override { return inspect(db_); }
+  void set_lock_timeout(std::chrono::milliseconds) override {}
+  bool is_lock_timeout(const Error& error) const override;
+  bool is_already_applied(const Error&) const override { return false; }
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
 
  private:
