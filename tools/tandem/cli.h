@@ -25,6 +25,8 @@ struct CommandLine {
   bool verbose = false;
   bool no_progress = false;
   int wait_seconds = 0;
+  int lock_timeout_ms = 500;
+  int lock_retries = 10;
   std::optional<std::string> database_role;
   std::optional<std::string> cell;
   bool check = false;

@@ -39,6 +39,8 @@ RunOptions CommandLine::run_options() const {
   options.to = to;
   options.dry_run = dry_run;
   options.wait = std::chrono::seconds(wait_seconds);
+  options.lock_timeout = std::chrono::milliseconds(lock_timeout_ms);
+  options.lock_retries = lock_retries;
   if (!db) options.role = database_role;
   options.database = cell;
   if (format == Format::text)

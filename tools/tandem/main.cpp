@@ -49,6 +49,9 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("verbose,v", po::bool_switch(&line.verbose), "say more")
       ("no-progress", po::bool_switch(&line.no_progress), "no progress bar")
       ("wait", po::value<int>(&line.wait_seconds), "seconds to wait for another run's lock (default 0)")
+      ("lock-timeout", po::value<int>(&line.lock_timeout_ms), "ms one DDL statement may wait for a table lock before "
+                                                              "it backs off, so the application never waits longer (default 500)")
+      ("lock-retries", po::value<int>(&line.lock_retries), "attempts after a lost lock fight, with doubling backoff (default 10)")
       ("database", po::value<std::string>(), "only databases of this role (api, cell, main); with --db, the role of that database")
       ("cell", po::value<std::string>(), "only the cell with this name")
       ("check", po::bool_switch(&line.check), "status: exit with the readiness code");
@@ -85,6 +88,8 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
   if (values.count("database")) line.database_role = values["database"].as<std::string>();
   if (values.count("cell")) line.cell = values["cell"].as<std::string>();
   if (line.wait_seconds < 0) throw Error(ErrorKind::usage, "--wait must be zero or more seconds");
+  if (line.lock_timeout_ms <= 0) throw Error(ErrorKind::usage, "--lock-timeout must be a positive number of milliseconds");
+  if (line.lock_retries < 0) throw Error(ErrorKind::usage, "--lock-retries must be zero or more");
   static const std::map<std::string, tandem::cli::Format> formats = {
       {"text", tandem::cli::Format::text}, {"json", tandem::cli::Format::json}, {"github", tandem::cli::Format::github}};
   auto it = formats.find(format);

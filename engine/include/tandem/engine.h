@@ -24,6 +24,10 @@ struct RunOptions {
   std::optional<long long> to;     // stop after this version
   bool dry_run = false;            // print the SQL, change nothing
   std::chrono::seconds wait{0};    // how long to wait for another run's lock
+  // How long one DDL statement may wait for a table lock before giving up and retrying,
+  // so the application's writes are never queued behind tandem for longer.
+  std::chrono::milliseconds lock_timeout{500};
+  int lock_retries = 10;           // attempts after a lost lock fight, with doubling backoff
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
   // Called with one line per event (unit started, done, SQL of a dry run).

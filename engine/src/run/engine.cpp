@@ -5,13 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <thread>
 
 #include "dialect/dialect.h"
-#include "run/phase_rules.h"
+#include "run/unit_runner.h"
 #include "state/state_store.h"
 #include "tandem/error.h"
 #include "tandem/schema_diff.h"
@@ -35,12 +33,6 @@ std::string holder_description() {
   char host[256] = "unknown";
   gethostname(host, sizeof host - 1);
   return fmt::format("held by host {} pid {} since {}", host, getpid(), utc_now());
-}
-
-// A pause after every step, for crash tests that need a unit to be mid-way when killed.
-std::chrono::milliseconds step_delay() {
-  const char* value = std::getenv("TANDEM_STEP_DELAY_MS");
-  return std::chrono::milliseconds(value ? std::atoi(value) : 0);
 }
 
 }  // namespace
@@ -133,116 +125,22 @@ struct Engine::Impl {
                                 phase_name(*needed)));
   }
 
-  std::vector<Step> render(const Unit& unit, const ops::Operation& operation, const SqlRenderer& sql,
-                           const schema::Schema& schema, bool install_triggers) const {
-    RenderContext context{sql, schema, unit.version, install_triggers};
-    try {
-      return std::visit([&](const auto& op) { return op.render(context); }, operation.body);
-    } catch (Error& error) {
-      if (!error.file()) error.with_file(unit.path, operation.line);
-      throw;
-    }
-  }
-
   UnitOutcome dry_run(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
     UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, "dry-run"};
-    const SqlRenderer& sql = renderer_for(database.target->url.dialect);
+    std::vector<TriggerRecord> triggers;
     if (unit.phase == Phase::contract && database.connection) {
       StateStore state(*database.connection);
-      if (state.exists())
-        for (const auto& record : state.triggers_of(unit.version))
-          for (const auto& step : sql.drop_trigger(record)) outcome.sql.push_back(step.sql);
+      if (state.exists()) triggers = state.triggers_of(unit.version);
     }
-    for (const auto& operation : unit.operations) {
-      if (unit.role_of(operation) != database.target->role) continue;
-      for (const auto& step : render(unit, operation, sql, database.simulated, install_triggers))
-        outcome.sql.push_back(step.sql);
-      std::visit([&](const auto& op) { op.apply(database.simulated); }, operation.body);
-    }
+    for (const auto& step : plan_unit(unit, database.target->role, renderer_for(database.target->url.dialect),
+                                      database.simulated, triggers, install_triggers))
+      outcome.sql.push_back(step.sql);
     database.versions[unit.phase] = unit.number;
     if (options.on_event) {
       options.on_event(fmt::format("-- {}: {} {} {} ({})", database.target->name, phase_name(unit.phase), unit.version,
                                    unit.name, database.target->url.redacted()));
       for (const auto& statement : outcome.sql) options.on_event(statement + ";");
     }
-    return outcome;
-  }
-
-  // One unit on a database whose DDL is transactional: everything, state included, in
-  // one transaction, so a failure or a kill leaves the database as before the unit.
-  UnitOutcome apply(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
-    Connection& connection = *database.connection;
-    StateStore state(connection);
-    const auto started = std::chrono::steady_clock::now();
-    UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, "applied"};
-    if (options.on_event)
-      options.on_event(fmt::format("{}: {} {} {} ...", database.target->name, phase_name(unit.phase), unit.version, unit.name));
-    const auto delay = step_delay();
-    int step_count = 0;
-    connection.begin();
-    try {
-      const schema::Schema before = connection.snapshot();
-      const long long history_id = state.start_history(unit.phase, unit.version, unit.name, unit.checksum);
-      auto run_step = [&](const Step& step) {
-        connection.execute(step.sql);
-        outcome.sql.push_back(step.sql);
-        for (const auto& record : step.installs) state.record_trigger(unit.version, record);
-        ++step_count;
-        if (delay.count() > 0) std::this_thread::sleep_for(delay);
-      };
-      if (unit.phase == Phase::migrate)
-        for (const auto& sql : connection.renderer().bypass_forbid(true)) connection.execute(sql);
-      if (unit.phase == Phase::contract) {
-        // Contract N starts by removing every trigger expand N installed.
-        for (const auto& record : state.triggers_of(unit.version))
-          for (const auto& step : connection.renderer().drop_trigger(record)) run_step(step);
-        state.forget_triggers(unit.version);
-      }
-      for (const auto& operation : unit.operations) {
-        if (unit.role_of(operation) != database.target->role) continue;
-        const schema::Schema current = connection.snapshot();
-        for (const auto& step : render(unit, operation, connection.renderer(), current, install_triggers)) {
-          try {
-            run_step(step);
-          } catch (Error& error) {
-            error.with_file(unit.path, operation.line);
-            throw;
-          }
-        }
-      }
-      // Renames the unit declares are taken as given, so a renamed table whose columns
-      // also changed is judged as altered, not as dropped and added.
-      schema::Schema renamed = before;
-      for (const auto& operation : unit.operations)
-        if (unit.role_of(operation) == database.target->role &&
-            (std::holds_alternative<ops::RenameTable>(operation.body) ||
-             std::holds_alternative<ops::RenameColumn>(operation.body)))
-          std::visit([&](const auto& op) { op.apply(renamed); }, operation.body);
-      const auto violations = phase_violations(unit.phase, schema::diff(renamed, connection.snapshot()));
-      if (!violations.empty())
-        throw Error(ErrorKind::step_failed,
-                    fmt::format("version {} broke the {} rule on {} and was rolled back: {}", unit.version,
-                                phase_name(unit.phase), database.target->name, fmt::join(violations, "; ")))
-            .with_file(unit.path);
-      if (unit.phase == Phase::migrate)
-        for (const auto& sql : connection.renderer().bypass_forbid(false)) connection.execute(sql);
-      state.set_version(unit.phase, unit.number);
-      state.finish_history(history_id, "done", step_count, std::nullopt);
-      connection.commit();
-    } catch (const Error& error) {
-      connection.rollback();
-      try {
-        state.record_failure(unit.phase, unit.version, unit.name, unit.checksum, step_count, error.describe());
-      } catch (const Error&) {
-        // The database may be what failed; the error below says why.
-      }
-      throw;
-    }
-    database.versions[unit.phase] = unit.number;
-    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (options.on_event)
-      options.on_event(fmt::format("{}: {} {} {} done in {:.2f}s", database.target->name, phase_name(unit.phase),
-                                   unit.version, unit.name, outcome.seconds));
     return outcome;
   }
 
@@ -268,6 +166,7 @@ struct Engine::Impl {
       for (auto& database : all)
         if (is_target(database)) {
           database.lock = database.connection->lock(options.wait, holder);
+          database.connection->set_lock_timeout(options.lock_timeout);
           StateStore state(*database.connection);
           state.ensure();
           database.versions = state.versions();
@@ -282,8 +181,12 @@ struct Engine::Impl {
         for (auto& database : all) {
           if (!is_target(database) || database.versions.at(phase) >= unit.number) continue;
           check_order(phase, unit, all);
-          report.units.push_back(options.dry_run ? dry_run(database, unit, install_triggers, options)
-                                                 : apply(database, unit, install_triggers, options));
+          if (options.dry_run) {
+            report.units.push_back(dry_run(database, unit, install_triggers, options));
+          } else {
+            report.units.push_back(UnitRunner(*database.connection, *database.target, options, install_triggers).run(unit));
+            database.versions[phase] = unit.number;
+          }
         }
       }
     return report;

@@ -98,7 +98,34 @@ std::vector<HistoryEntry> StateStore::history() {
   return entries;
 }
 
+std::optional<StateStore::Journal> StateStore::journal(Phase phase, const std::string& version) {
+  auto rows = connection_.query(
+      "SELECT checksum, step, plan, before_schema FROM tandem_journal WHERE phase = ? AND version = ?",
+      {phase_name(phase), version});
+  if (rows.empty()) return std::nullopt;
+  return Journal{rows[0][0].value_or(""), std::stoi(rows[0][1].value_or("0")), rows[0][2].value_or("[]"),
+                 rows[0][3].value_or("{}")};
+}
+
+void StateStore::save_journal(Phase phase, const std::string& version, const Journal& journal) {
+  forget_journal(phase, version);
+  connection_.update(
+      "INSERT INTO tandem_journal (phase, version, checksum, step, plan, before_schema) VALUES (?, ?, ?, ?, ?, ?)",
+      {phase_name(phase), version, journal.checksum, std::to_string(journal.step), journal.plan, journal.before_schema});
+}
+
+void StateStore::journal_step(Phase phase, const std::string& version, int step) {
+  connection_.update("UPDATE tandem_journal SET step = ? WHERE phase = ? AND version = ?",
+                     {std::to_string(step), phase_name(phase), version});
+}
+
+void StateStore::forget_journal(Phase phase, const std::string& version) {
+  connection_.update("DELETE FROM tandem_journal WHERE phase = ? AND version = ?", {phase_name(phase), version});
+}
+
 void StateStore::record_trigger(const std::string& version, const TriggerRecord& record) {
+  // A journaled step re-run after a crash records its trigger again.
+  connection_.update("DELETE FROM tandem_triggers WHERE trigger_name = ?", {record.trigger});
   connection_.update(
       "INSERT INTO tandem_triggers (trigger_name, version, table_name, function_name, created_at) VALUES (?, ?, ?, ?, ?)",
       {record.trigger, version, record.table, record.function.empty() ? Value() : Value(record.function), utc_now()});

@@ -35,6 +35,19 @@ class StateStore {
                       int step, const std::string& error);
   std::vector<HistoryEntry> history();
 
+  // The plan of a unit whose steps cannot share one transaction: its steps, how many
+  // are done, and the schema from before it, so a killed run resumes where it stopped.
+  struct Journal {
+    std::string checksum;
+    int step = 0;
+    std::string plan;           // JSON list of steps
+    std::string before_schema;  // JSON schema snapshot
+  };
+  std::optional<Journal> journal(Phase phase, const std::string& version);
+  void save_journal(Phase phase, const std::string& version, const Journal& journal);
+  void journal_step(Phase phase, const std::string& version, int step);
+  void forget_journal(Phase phase, const std::string& version);
+
   void record_trigger(const std::string& version, const TriggerRecord& record);
   std::vector<TriggerRecord> triggers_of(const std::string& version);
   std::vector<std::pair<std::string, TriggerRecord>> all_triggers();

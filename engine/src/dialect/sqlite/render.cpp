@@ -223,6 +223,8 @@ std::vector<std::string> SqliteRenderer::state_tables() const {
       "operation INTEGER NOT NULL, cursor TEXT, rows_done INTEGER NOT NULL DEFAULT 0, rows_found INTEGER, "
       "done INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (phase, version, operation))",
       "CREATE TABLE IF NOT EXISTS tandem_bypass (active INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS tandem_journal (phase TEXT NOT NULL, version TEXT NOT NULL, checksum TEXT NOT NULL, "
+      "step INTEGER NOT NULL, plan TEXT NOT NULL, before_schema TEXT NOT NULL, PRIMARY KEY (phase, version))",
   };
 }
 

@@ -1,0 +1,257 @@
+#include "run/unit_runner.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "run/phase_rules.h"
+#include "schema_json.h"
+#include "tandem/error.h"
+#include "tandem/schema_diff.h"
+
+namespace tandem {
+
+namespace {
+
+nlohmann::json step_to_json(const Step& step) {
+  nlohmann::json installs = nlohmann::json::array();
+  for (const auto& record : step.installs)
+    installs.push_back({{"trigger", record.trigger}, {"table", record.table}, {"function", record.function}});
+  return {{"sql", step.sql}, {"transactional", step.transactional}, {"installs", installs}};
+}
+
+Step step_from_json(const nlohmann::json& in) {
+  Step step(in.at("sql").get<std::string>(), in.value("transactional", true));
+  for (const auto& record : in.value("installs", nlohmann::json::array()))
+    step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
+  return step;
+}
+
+std::vector<Step> render(const Unit& unit, const ops::Operation& operation, const RenderContext& context) {
+  try {
+    return std::visit([&](const auto& op) { return op.render(context); }, operation.body);
+  } catch (Error& error) {
+    if (!error.file()) error.with_file(unit.path, operation.line);
+    throw;
+  }
+}
+
+}  // namespace
+
+std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const SqlRenderer& sql, schema::Schema& schema,
+                            const std::vector<TriggerRecord>& triggers_to_drop, bool install_triggers) {
+  std::vector<Step> steps;
+  for (const auto& record : triggers_to_drop)
+    for (auto& step : sql.drop_trigger(record)) steps.push_back(std::move(step));
+  for (const auto& operation : unit.operations) {
+    if (unit.role_of(operation) != role) continue;
+    for (auto& step : render(unit, operation, {sql, schema, unit.version, install_triggers})) steps.push_back(std::move(step));
+    std::visit([&](const auto& op) { op.apply(schema); }, operation.body);
+  }
+  return steps;
+}
+
+UnitRunner::UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options,
+                       bool install_triggers)
+    : connection_(connection), target_(target), options_(options), install_triggers_(install_triggers), state_(connection) {}
+
+void UnitRunner::event(const std::string& line) const {
+  if (options_.on_event) options_.on_event(line);
+}
+
+std::vector<Step> UnitRunner::plan(const Unit& unit, schema::Schema& schema) {
+  const auto triggers = unit.phase == Phase::contract ? state_.triggers_of(unit.version) : std::vector<TriggerRecord>{};
+  return plan_unit(unit, target_.role, connection_.renderer(), schema, triggers, install_triggers_);
+}
+
+void UnitRunner::pause_after_step() const {
+  // For crash tests that need a unit to be mid-way when killed.
+  if (const char* value = std::getenv("TANDEM_STEP_DELAY_MS"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(value)));
+}
+
+void UnitRunner::execute_with_retry(const std::string& sql) {
+  auto backoff = std::chrono::milliseconds(100);
+  for (int attempt = 0;; ++attempt) {
+    try {
+      connection_.execute(sql);
+      return;
+    } catch (const Error& error) {
+      if (!connection_.is_lock_timeout(error) || attempt >= options_.lock_retries) throw;
+      event(fmt::format("{}: lost a lock fight, retrying in {} ms: {}", target_.name, backoff.count(), sql.substr(0, 80)));
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
+    }
+  }
+}
+
+void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before) {
+  // Renames the unit declares are taken as given, so a renamed table whose columns
+  // also changed is judged as altered, not as dropped and added.
+  schema::Schema renamed = before;
+  for (const auto& operation : unit.operations)
+    if (unit.role_of(operation) == target_.role &&
+        (std::holds_alternative<ops::RenameTable>(operation.body) ||
+         std::holds_alternative<ops::RenameColumn>(operation.body)))
+      std::visit([&](const auto& op) { op.apply(renamed); }, operation.body);
+  const auto violations = phase_violations(unit.phase, schema::diff(renamed, connection_.snapshot()));
+  if (violations.empty()) return;
+  const bool rolled_back = connection_.transactional_ddl();
+  throw Error(ErrorKind::step_failed,
+              fmt::format("version {} broke the {} rule on {}{}: {}", unit.version, phase_name(unit.phase), target_.name,
+                          rolled_back ? " and was rolled back" : " (its DDL cannot be rolled back here; the unit is "
+                                                                 "marked failed: repair by hand)",
+                          fmt::join(violations, "; ")))
+      .with_file(unit.path);
+}
+
+UnitOutcome UnitRunner::run(const Unit& unit) {
+  const auto started = std::chrono::steady_clock::now();
+  UnitOutcome outcome{target_.name, unit.phase, unit.version, unit.name, "applied"};
+  event(fmt::format("{}: {} {} {} ...", target_.name, phase_name(unit.phase), unit.version, unit.name));
+  const auto journal = state_.journal(unit.phase, unit.version);
+  bool journaled = journal.has_value() || !connection_.transactional_ddl();
+  if (!journaled) {
+    schema::Schema simulated = connection_.snapshot();
+    for (const auto& step : plan(unit, simulated)) journaled |= !step.transactional;
+  }
+  if (journaled) {
+    run_journaled(unit, outcome);
+  } else {
+    for (int attempt = 0;; ++attempt) {
+      try {
+        run_transactional(unit, outcome);
+        break;
+      } catch (const Error& error) {
+        if (!connection_.is_lock_timeout(error) || attempt >= options_.lock_retries) throw;
+        const auto backoff = std::chrono::milliseconds(100 << std::min(attempt, 7));
+        event(fmt::format("{}: lost a lock fight, retrying the unit in {} ms", target_.name, backoff.count()));
+        std::this_thread::sleep_for(backoff);
+        outcome.sql.clear();
+      }
+    }
+  }
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  event(fmt::format("{}: {} {} {} done in {:.2f}s", target_.name, phase_name(unit.phase), unit.version, unit.name,
+                    outcome.seconds));
+  return outcome;
+}
+
+void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
+  const auto& sql = connection_.renderer();
+  int step_count = 0;
+  connection_.begin();
+  try {
+    const schema::Schema before = connection_.snapshot();
+    const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
+    auto run_step = [&](const Step& step) {
+      connection_.execute(step.sql);
+      outcome.sql.push_back(step.sql);
+      for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
+      ++step_count;
+      pause_after_step();
+    };
+    if (unit.phase == Phase::migrate)
+      for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
+    if (unit.phase == Phase::contract) {
+      // Contract N starts by removing every trigger expand N installed.
+      for (const auto& record : state_.triggers_of(unit.version))
+        for (const auto& step : sql.drop_trigger(record)) run_step(step);
+      state_.forget_triggers(unit.version);
+    }
+    for (const auto& operation : unit.operations) {
+      if (unit.role_of(operation) != target_.role) continue;
+      // Rendered against the live schema, so a step sees what the previous ones did.
+      const schema::Schema current = connection_.snapshot();
+      for (const auto& step : render(unit, operation, {sql, current, unit.version, install_triggers_})) {
+        try {
+          run_step(step);
+        } catch (Error& error) {
+          error.with_file(unit.path, operation.line);
+          throw;
+        }
+      }
+    }
+    check_phase_rule(unit, before);
+    if (unit.phase == Phase::migrate)
+      for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
+    state_.set_version(unit.phase, unit.number);
+    state_.finish_history(history_id, "done", step_count, std::nullopt);
+    connection_.commit();
+  } catch (const Error& error) {
+    connection_.rollback();
+    if (!connection_.is_lock_timeout(error)) {
+      try {
+        state_.record_failure(unit.phase, unit.version, unit.name, unit.checksum, step_count, error.describe());
+      } catch (const Error&) {
+        // The database may be what failed; the error itself says why.
+      }
+    }
+    throw;
+  }
+}
+
+void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
+  auto journal = state_.journal(unit.phase, unit.version);
+  const bool resuming = journal && journal->checksum == unit.checksum;
+  if (!resuming) {
+    const schema::Schema before = connection_.snapshot();
+    schema::Schema simulated = before;
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : plan(unit, simulated)) steps.push_back(step_to_json(step));
+    journal = StateStore::Journal{unit.checksum, 0, steps.dump(), nlohmann::json(before).dump()};
+    state_.save_journal(unit.phase, unit.version, *journal);
+  } else {
+    event(fmt::format("{}: resuming {} {} at step {}", target_.name, phase_name(unit.phase), unit.version,
+                      journal->step + 1));
+  }
+  const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
+  std::vector<Step> steps;
+  for (const auto& step : nlohmann::json::parse(journal->plan)) steps.push_back(step_from_json(step));
+  const auto& sql = connection_.renderer();
+  int index = journal->step;
+  try {
+    for (; index < static_cast<int>(steps.size()); ++index) {
+      const Step& step = steps[index];
+      const bool first_after_crash = resuming && index == journal->step;
+      if (first_after_crash) connection_.clean_up_interrupted(step);
+      const bool in_transaction = step.transactional && connection_.transactional_ddl();
+      if (in_transaction) connection_.begin();
+      try {
+        if (unit.phase == Phase::migrate)
+          for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
+        try {
+          execute_with_retry(step.sql);
+        } catch (const Error& error) {
+          // A crash between the step and its journal entry: its effect is already there.
+          if (!(first_after_crash && connection_.is_already_applied(error))) throw;
+        }
+        if (unit.phase == Phase::migrate)
+          for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
+        for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
+        state_.journal_step(unit.phase, unit.version, index + 1);
+        if (in_transaction) connection_.commit();
+      } catch (...) {
+        if (in_transaction) connection_.rollback();
+        throw;
+      }
+      outcome.sql.push_back(step.sql);
+      pause_after_step();
+    }
+    schema::Schema before;
+    nlohmann::json::parse(journal->before_schema).get_to(before);
+    check_phase_rule(unit, before);
+  } catch (const Error& error) {
+    state_.finish_history(history_id, "failed", index, error.describe());
+    throw;
+  }
+  if (connection_.transactional_ddl()) connection_.begin();
+  if (unit.phase == Phase::contract) state_.forget_triggers(unit.version);
+  state_.set_version(unit.phase, unit.number);
+  state_.finish_history(history_id, "done", index, std::nullopt);
+  state_.forget_journal(unit.phase, unit.version);
+  if (connection_.transactional_ddl()) connection_.commit();
+}
+
+}  // namespace tandem

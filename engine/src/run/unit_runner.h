@@ -1,0 +1,49 @@
+// Runs one unit on one database, by one of two paths:
+// - transactional: the whole unit, its bookkeeping included, in one transaction
+//   (SQLite; PostgreSQL units without CONCURRENTLY), so a failure or a kill leaves the
+//   database exactly as before the unit;
+// - journaled: where steps cannot share a transaction (MySQL DDL, PostgreSQL
+//   CONCURRENTLY) the unit's steps are planned up front and journaled one by one, so a
+//   killed run resumes at the step where it stopped, re-running it idempotently.
+// DDL that loses a lock fight is retried with backoff.
+#pragma once
+
+#include <string>
+
+#include "dialect/dialect.h"
+#include "state/state_store.h"
+#include "tandem/engine.h"
+#include "unit/unit.h"
+
+namespace tandem {
+
+// The unit's steps for a database of `role`, rendered against `schema` (simulated as the
+// unit goes: `schema` ends as the unit would leave it), starting with the removal of
+// `triggers_to_drop` (contract). Shared by real runs and dry runs.
+std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const SqlRenderer& sql, schema::Schema& schema,
+                            const std::vector<TriggerRecord>& triggers_to_drop, bool install_triggers);
+
+class UnitRunner {
+ public:
+  UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options, bool install_triggers);
+
+  UnitOutcome run(const Unit& unit);
+
+ private:
+  void run_transactional(const Unit& unit, UnitOutcome& outcome);
+  void run_journaled(const Unit& unit, UnitOutcome& outcome);
+  std::vector<Step> plan(const Unit& unit, schema::Schema& schema);
+  // Runs one statement, retrying with backoff while it loses lock fights.
+  void execute_with_retry(const std::string& sql);
+  void pause_after_step() const;
+  void check_phase_rule(const Unit& unit, const schema::Schema& before);
+  void event(const std::string& line) const;
+
+  Connection& connection_;
+  const DatabaseTarget& target_;
+  const RunOptions& options_;
+  bool install_triggers_;
+  StateStore state_;
+};
+
+}  // namespace tandem
