@@ -116,13 +116,16 @@ struct Engine::Impl {
   void check_order(Phase phase, const Unit& unit, const std::vector<Open>& all) const {
     auto needed = prerequisite(phase);
     if (!needed) return;
+    std::vector<std::string> behind;
     for (const auto& database : all)
       if (database.versions.at(*needed) < unit.number)
-        throw Error(ErrorKind::out_of_order,
-                    fmt::format("{} {} needs {} {} on every database first, but {} is at {} {:03}; run `tandem {}` first",
-                                phase_name(phase), unit.version, phase_name(*needed), unit.version,
-                                database.target->name, phase_name(*needed), database.versions.at(*needed),
-                                phase_name(*needed)));
+        behind.push_back(fmt::format("{} (at {} {:03})", database.target->name, phase_name(*needed),
+                                     database.versions.at(*needed)));
+    if (!behind.empty())
+      throw Error(ErrorKind::out_of_order,
+                  fmt::format("{} {} needs {} {} on every database first, but these are behind: {}; run `tandem {}` first",
+                              phase_name(phase), unit.version, phase_name(*needed), unit.version, fmt::join(behind, ", "),
+                              phase_name(*needed)));
   }
 
   UnitOutcome dry_run(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
