@@ -47,7 +47,8 @@ int parse_port(const std::string& text, const std::string& url_for_errors) {
 }  // namespace
 
 std::string redact_passwords(const std::string& text) {
-  // Up to the last '@' of the URL, as parse() reads it: a password may hold '@', '/' or '?'.
+  // Up to the last '@' of the URL, as parse() reads it, since a password may hold '@', '/' or '?';
+  // and the password options of the query string.
   static const std::regex with_password(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):([^\s]*)@)");
   static const std::regex password_option(R"(([?&](ssl)?password=)[^&\s'"]*)");
   return std::regex_replace(std::regex_replace(text, with_password, "$1:***@"), password_option, "$1***");

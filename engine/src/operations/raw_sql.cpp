@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "dialect/dialect.h"
@@ -27,7 +28,13 @@ bool phase_allows(Phase phase, sql::StatementClass cls) {
 std::string excerpt(const std::string& statement) {
   constexpr size_t kMaxLength = 80;
   std::string text = sql::normalize(statement);
-  if (text.size() > kMaxLength) text = text.substr(0, kMaxLength - 3) + "...";
+  // normalize() keeps quoted text as written, line breaks included.
+  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  if (text.size() > kMaxLength) {
+    size_t cut = kMaxLength - 3;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 character
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

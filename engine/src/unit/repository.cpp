@@ -222,7 +222,7 @@ void validate_units(const Repositories& repositories, Findings& findings) {
         context.line = operation.line;
         if (operation.database) context.require_identifier(*operation.database, "database role");
         if (!(operation.phases() & ops::phase_bit(phase))) {
-          // An operation of another phase makes the change that phase is for, as raw SQL would.
+          // Coded by the change the operation makes, as raw SQL making that change would be.
           const bool expand_op = operation.phases() & ops::kExpand;
           const bool migrate_op = operation.phases() & ops::kMigrate;
           const sql::StatementClass cls = expand_op    ? sql::StatementClass::additive

@@ -41,7 +41,8 @@ int run_check(const CommandLine& line) {
                      {"severity", finding.severity == Severity::error ? "error" : "warning"},
                      {"code", finding.code},
                      {"message", finding.message}});
-    std::cout << out.dump(2) << "\n";
+    // A unit file need not be valid UTF-8, and findings quote it.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     for (const auto& finding : findings.items()) {
       const char* severity = finding.severity == Severity::error ? "error" : "warning";
