@@ -169,3 +169,19 @@ operations:
   write_file(unit, crlf);
   CHECK(tandem_at(dir, {"expand"}).exit_code == 0);
 }
+
+TEST_CASE("a run refuses repositories that break the static phase rules, changing nothing") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
+  write_version(dir.path(), "002", "data_in_expand", R"Y(description: a data change hidden in expand
+operations:
+  - sql: "UPDATE accounts SET email = lower(email)"
+)Y",
+                "", "");
+  const Result expand = tandem_at(dir, {"expand"});
+  CHECK(expand.exit_code == 65);
+  CHECK(expand.err.find("002_data_in_expand.yaml:3: data-in-expand") != std::string::npos);
+  CHECK(expand.err.find("nothing was run") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "app.db"));
+  CHECK(tandem_at(dir, {"upgrade", "--dry-run"}).exit_code == 65);
+}

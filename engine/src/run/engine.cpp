@@ -155,7 +155,23 @@ struct Engine::Impl {
     return *options.to;
   }
 
+  // The static phase rules hold before any run (DESIGN §5): the dynamic ones cannot see
+  // a data change smuggled into expand, for one.
+  void check_static_rules() const {
+    Findings findings;
+    validate_units(repositories, findings);
+    std::vector<std::string> errors;
+    for (const auto& finding : findings.items())
+      if (finding.severity == Severity::error)
+        errors.push_back(fmt::format("{}:{}: {}: {}", finding.file, finding.line, finding.code, finding.message));
+    if (!errors.empty())
+      throw Error(ErrorKind::invalid_unit, fmt::format("the repositories break the phase rules; nothing was run (see "
+                                                       "`tandem check`):\n  {}",
+                                                       fmt::join(errors, "\n  ")));
+  }
+
   RunReport run(const std::vector<Phase>& phases, const RunOptions& options, bool install_triggers) {
+    check_static_rules();
     const long long last = last_version(options);
     check_roles(0, last);
     const auto targets = selected(options);
