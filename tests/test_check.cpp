@@ -380,3 +380,21 @@ TEST_CASE("new: refuses to add to a repository that does not load") {
   CHECK(contains(result.err, "expand_repo/001_accounts.yaml"));
   CHECK_FALSE(fs::exists(dir / "expand_repo/002_next.yaml"));
 }
+
+TEST_CASE("check: dropping a column that no migrate unit reads is a warning, by whole word") {
+  const std::string add_columns = unit_with(
+      "  - add_column: {table: accounts, column: {name: key_hash_v2, type: text}}\n"
+      "  - add_column: {table: accounts, column: {name: blob_v2, type: text}}\n");
+  const std::string migrate = unit_with(
+      "  - sql: {sqlite: \"UPDATE accounts SET blob_v2 = blob\", postgresql: \"UPDATE accounts SET blob_v2 = blob\"}\n"
+      "  - backfill: {table: accounts, set: {key_hash_v2: \"'fixed'\"}}\n");
+  const std::string contract = unit_with(
+      "  - drop_column: {table: accounts, column: blob}\n"
+      "  - drop_column: {table: accounts, column: key_hash}\n");
+  const Result result = check_version_002(add_columns, migrate, contract);
+  INFO(result.all());
+  CHECK(result.exit_code == 0);
+  // blob is read by the raw SQL of migrate; key_hash only looks read inside key_hash_v2.
+  CHECK_FALSE(contains(result.out, "dropping accounts.blob,"));
+  CHECK(has_line_with(result.out, {"contract_repo/002_change.yaml", "warning: drop-unread-column", "accounts.key_hash"}));
+}

@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <regex>
+
 #include "dialect/dialect.h"
 #include "operations/common.h"
 #include "unit/field_reader.h"
@@ -17,7 +19,9 @@ DropColumn DropColumn::parse(FieldReader& fields) {
 void DropColumn::validate(ValidationContext& context) const {
   context.require_identifier(table, "table");
   context.require_identifier(column, "column");
-  if (context.migrated_text && context.migrated_text->find(column) == std::string::npos)
+  // A whole-word match: key_hash_v2 does not count as reading key_hash.
+  if (context.migrated_text && is_identifier(column) &&
+      !std::regex_search(*context.migrated_text, std::regex("\\b" + column + "\\b")))
     context.warning("drop-unread-column",
                     fmt::format("version {}: dropping {}.{}, which no migrate unit or sync trigger ever reads; "
                                 "its data is lost",

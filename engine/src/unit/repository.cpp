@@ -205,6 +205,11 @@ void validate_units(const Repositories& repositories, Findings& findings) {
             [&](const auto& op) {
               using T = std::decay_t<decltype(op)>;
               if constexpr (std::is_same_v<T, ops::SyncColumn>) migrated_text += op.up + " " + op.down + " " + op.old_column + "\n";
+              if constexpr (std::is_same_v<T, ops::RawSql>)
+                if (phase == Phase::migrate) {
+                  if (op.all) migrated_text += *op.all + "\n";
+                  for (const auto& [dialect, text] : op.per_dialect) migrated_text += text + "\n";
+                }
               if constexpr (std::is_same_v<T, ops::SyncTable> || std::is_same_v<T, ops::CopyRows> ||
                             std::is_same_v<T, ops::MoveRows>)
                 for (const auto& [target, expression] : op.columns) migrated_text += expression + "\n";
