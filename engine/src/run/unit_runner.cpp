@@ -71,22 +71,23 @@ void UnitRunner::pause_after_step() const {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(value)));
 }
 
-void UnitRunner::execute_with_retry(const std::string& sql) {
+template <typename Attempt>
+void UnitRunner::retry_lock_fights(const std::string& what, Attempt attempt) {
   auto backoff = std::chrono::milliseconds(100);
-  for (int attempt = 0;; ++attempt) {
+  for (int tries = 0;; ++tries) {
     try {
-      connection_.execute(sql);
+      attempt();
       return;
     } catch (const Error& error) {
-      if (!connection_.is_lock_timeout(error) || attempt >= options_.lock_retries) throw;
-      event(fmt::format("{}: lost a lock fight, retrying in {} ms: {}", target_.name, backoff.count(), sql.substr(0, 80)));
+      if (!connection_.is_lock_timeout(error) || tries >= options_.lock_retries) throw;
+      event(fmt::format("{}: lost a lock fight, retrying {} in {} ms", target_.name, what, backoff.count()));
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
     }
   }
 }
 
-void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before) {
+void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before, bool rolled_back) {
   // Renames the unit declares are taken as given, so a renamed table whose columns
   // also changed is judged as altered, not as dropped and added.
   schema::Schema renamed = before;
@@ -97,7 +98,6 @@ void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before
       std::visit([&](const auto& op) { op.apply(renamed); }, operation.body);
   const auto violations = phase_violations(unit.phase, schema::diff(renamed, connection_.snapshot()));
   if (violations.empty()) return;
-  const bool rolled_back = connection_.transactional_ddl();
   throw Error(ErrorKind::step_failed,
               fmt::format("version {} broke the {} rule on {}{}: {}", unit.version, phase_name(unit.phase), target_.name,
                           rolled_back ? " and was rolled back" : " (its DDL cannot be rolled back here; the unit is "
@@ -119,18 +119,10 @@ UnitOutcome UnitRunner::run(const Unit& unit) {
   if (journaled) {
     run_journaled(unit, outcome);
   } else {
-    for (int attempt = 0;; ++attempt) {
-      try {
-        run_transactional(unit, outcome);
-        break;
-      } catch (const Error& error) {
-        if (!connection_.is_lock_timeout(error) || attempt >= options_.lock_retries) throw;
-        const auto backoff = std::chrono::milliseconds(100 << std::min(attempt, 7));
-        event(fmt::format("{}: lost a lock fight, retrying the unit in {} ms", target_.name, backoff.count()));
-        std::this_thread::sleep_for(backoff);
-        outcome.sql.clear();
-      }
-    }
+    retry_lock_fights("the unit", [&] {
+      outcome.sql.clear();
+      run_transactional(unit, outcome);
+    });
   }
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   event(fmt::format("{}: {} {} {} done in {:.2f}s", target_.name, phase_name(unit.phase), unit.version, unit.name,
@@ -173,7 +165,7 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
         }
       }
     }
-    check_phase_rule(unit, before);
+    check_phase_rule(unit, before, true);
     if (unit.phase == Phase::migrate)
       for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
     state_.set_version(unit.phase, unit.number);
@@ -215,33 +207,39 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     for (; index < static_cast<int>(steps.size()); ++index) {
       const Step& step = steps[index];
       const bool first_after_crash = resuming && index == journal->step;
-      if (first_after_crash) connection_.clean_up_interrupted(step);
       const bool in_transaction = step.transactional && connection_.transactional_ddl();
-      if (in_transaction) connection_.begin();
-      try {
-        if (unit.phase == Phase::migrate)
-          for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
+      bool retried = false;
+      // A lost lock fight aborts the step's transaction: each attempt starts afresh.
+      retry_lock_fights("step " + std::to_string(index + 1), [&] {
+        if (first_after_crash || retried) connection_.clean_up_interrupted(step);
+        retried = true;
+        if (in_transaction) connection_.begin();
         try {
-          execute_with_retry(step.sql);
-        } catch (const Error& error) {
-          // A crash between the step and its journal entry: its effect is already there.
-          if (!(first_after_crash && connection_.is_already_applied(error))) throw;
+          if (unit.phase == Phase::migrate)
+            for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
+          try {
+            connection_.execute(step.sql);
+          } catch (const Error& error) {
+            // A crash between the step and its journal entry: its effect is already there.
+            if (!(first_after_crash && connection_.is_already_applied(error))) throw;
+          }
+          if (unit.phase == Phase::migrate)
+            for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
+          for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
+          state_.journal_step(unit.phase, unit.version, index + 1);
+          if (in_transaction) connection_.commit();
+        } catch (Error& error) {
+          if (in_transaction) connection_.rollback();
+          if (!error.file()) error.with_file(unit.path);
+          throw;
         }
-        if (unit.phase == Phase::migrate)
-          for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
-        for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
-        state_.journal_step(unit.phase, unit.version, index + 1);
-        if (in_transaction) connection_.commit();
-      } catch (...) {
-        if (in_transaction) connection_.rollback();
-        throw;
-      }
+      });
       outcome.sql.push_back(step.sql);
       pause_after_step();
     }
     schema::Schema before;
     nlohmann::json::parse(journal->before_schema).get_to(before);
-    check_phase_rule(unit, before);
+    check_phase_rule(unit, before, false);
   } catch (const Error& error) {
     state_.finish_history(history_id, "failed", index, error.describe());
     throw;

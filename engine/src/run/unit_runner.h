@@ -33,10 +33,13 @@ class UnitRunner {
   void run_transactional(const Unit& unit, UnitOutcome& outcome);
   void run_journaled(const Unit& unit, UnitOutcome& outcome);
   std::vector<Step> plan(const Unit& unit, schema::Schema& schema);
-  // Runs one statement, retrying with backoff while it loses lock fights.
-  void execute_with_retry(const std::string& sql);
+  // Runs `attempt`, retrying it with backoff while it loses lock fights.
+  template <typename Attempt>
+  void retry_lock_fights(const std::string& what, Attempt attempt);
   void pause_after_step() const;
-  void check_phase_rule(const Unit& unit, const schema::Schema& before);
+  // Throws when what the unit changed breaks its phase's rule; `rolled_back` says
+  // whether the failure will undo the unit.
+  void check_phase_rule(const Unit& unit, const schema::Schema& before, bool rolled_back);
   void event(const std::string& line) const;
 
   Connection& connection_;
