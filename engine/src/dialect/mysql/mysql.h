@@ -1,0 +1,104 @@
+// The MySQL / MariaDB dialect, through the MariaDB Connector/C: online DDL
+// (ALGORITHM=INSTANT / INPLACE with LOCK=NONE), BEFORE/AFTER row triggers for sync and
+// forbid, a GET_LOCK run lock. DDL commits implicitly here, so units run journaled and
+// every step is written to be re-run after a crash, or to fail with an error that
+// is_already_applied() recognises.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dialect/dialect.h"
+
+typedef struct st_mysql MYSQL;
+
+namespace tandem::mysql {
+
+class MysqlRenderer final : public SqlRenderer {
+ public:
+  DialectKind kind() const override { return DialectKind::mysql; }
+  std::string quote(const std::string& identifier) const override;
+  std::string literal(const std::string& text) const override;
+  std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;
+  std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const override;
+
+  std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const override;
+  std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,
+                               const RenderContext& context) const override;
+  std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
+                                 const RenderContext& context) const override;
+  std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
+  std::vector<Step> set_nullable(const std::string& table, const std::string& column,
+                                 const RenderContext& context) const override;
+  std::vector<Step> set_not_null(const std::string& table, const std::string& column,
+                                 const RenderContext& context) const override;
+  std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const override;
+  std::vector<Step> drop_column(const std::string& table, const std::string& column,
+                                const RenderContext& context) const override;
+  std::vector<Step> drop_index(const std::string& table, const std::string& index) const override;
+  std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
+                                    const RenderContext& context) const override;
+  std::vector<Step> rename_table(const ops::RenameTable& op) const override;
+  std::string copy_rows(const ops::CopyRows& op) const override;
+
+  std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
+  std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const override;
+  std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
+  std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
+
+  std::vector<std::string> state_tables() const override;
+  std::vector<std::string> bypass_forbid(bool on) const override;
+
+  // The MySQL type for a portable type, or `type` itself when it is not one (a type as
+  // a snapshot reports it: "int(11)", "varchar(64) COLLATE latin1_bin").
+  std::string declared_type(const std::string& type) const;
+  // `DEFAULT <expression>` for a column of `type`: TEXT, BLOB and JSON columns take only
+  // expression defaults on MySQL 8, so theirs go in parentheses (MariaDB accepts both).
+  std::string default_clause(const std::string& type, const std::string& expression) const;
+  // `ALTER TABLE t MODIFY COLUMN ...` restating the column's whole definition, as MySQL
+  // requires: nullability, default and auto-increment are kept unless changed here.
+  Step modify_column(const std::string& table, const schema::Column& column, const std::string& algorithm) const;
+};
+
+// The application schema of `database`: tandem's own tables (and its run-lock table)
+// left out. MariaDB reports JSON columns as LONGTEXT with a json_valid() CHECK; they are
+// given back as type "json" without that check.
+schema::Schema inspect(Connection& connection, const std::string& database, bool mariadb);
+
+class MysqlConnection final : public Connection {
+ public:
+  // Connects over TCP (or the URL's `socket` option); throws Error(unreachable) naming
+  // the URL without its password.
+  explicit MysqlConnection(const DatabaseUrl& url);
+  ~MysqlConnection() override;
+
+  const SqlRenderer& renderer() const override;
+  std::string describe() const override { return url_.redacted(); }
+  void execute(const std::string& sql) override;
+  std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) override;
+  long long update(const std::string& sql, const std::vector<Value>& params) override;
+  void begin() override { execute("START TRANSACTION"); }
+  void commit() override { execute("COMMIT"); }
+  void rollback() override { execute("ROLLBACK"); }
+  bool transactional_ddl() const override { return false; }
+  schema::Schema snapshot() override { return inspect(*this, url_.database, mariadb_); }
+  void set_lock_timeout(std::chrono::milliseconds timeout) override;
+  bool is_lock_timeout(const Error& error) const override;
+  bool is_already_applied(const Error& error) const override;
+  std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
+
+ private:
+  // Sends `sql` (one or more statements) and reads every result; rows of the first
+  // result set are returned, the affected-row count of the last statement in `changed`.
+  std::vector<Row> run(const std::string& sql, long long* changed = nullptr);
+  // `sql` with each `?` outside quotes and comments replaced by the escaped value.
+  std::string bind(const std::string& sql, const std::vector<Value>& params) const;
+  [[noreturn]] void fail(const std::string& sql) const;
+
+  DatabaseUrl url_;
+  MYSQL* session_ = nullptr;
+  bool mariadb_ = false;
+};
+
+}  // namespace tandem::mysql

@@ -1,0 +1,301 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <regex>
+
+#include "dialect/mysql/mysql.h"
+#include "operations/common.h"
+#include "operations/portable_type.h"
+#include "tandem/error.h"
+
+namespace tandem::mysql {
+
+using ops::TypeKind;
+
+namespace {
+
+// The online forms of DDL (DESIGN §3): the server refuses the statement rather than
+// silently block the application's writes for a table copy.
+constexpr const char* kOnline = ", ALGORITHM=INPLACE, LOCK=NONE";
+
+std::string quoted_list(const SqlRenderer& sql, const std::vector<std::string>& names) {
+  std::vector<std::string> quoted;
+  for (const auto& name : names) quoted.push_back(sql.quote(name));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Whether a CHECK expression (as the server reports it, names in backticks) uses `column`.
+bool mentions(const std::string& expression, const std::string& column) {
+  const std::regex word("(^|[^A-Za-z0-9_$])`?" + column + "`?([^A-Za-z0-9_$]|$)");
+  return std::regex_search(expression, word);
+}
+
+}  // namespace
+
+std::string MysqlRenderer::quote(const std::string& identifier) const {
+  std::string quoted = "`";
+  for (char c : identifier) quoted += c == '`' ? std::string("``") : std::string(1, c);
+  return quoted + "`";
+}
+
+// Backslash is an escape character in MySQL string literals (unless the server runs with
+// NO_BACKSLASH_ESCAPES, which tandem's sessions do not).
+std::string MysqlRenderer::literal(const std::string& text) const {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'')
+      quoted += "''";
+    else if (c == '\\')
+      quoted += "\\\\";
+    else
+      quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string MysqlRenderer::declared_type(const std::string& type) const {
+  auto portable = ops::parse_portable_type(type);
+  if (!portable) return type;
+  switch (portable->kind) {
+    case TypeKind::integer:
+      return "int";
+    case TypeKind::bigint:
+      return "bigint";
+    case TypeKind::smallint:
+      return "smallint";
+    case TypeKind::boolean:
+      return "tinyint(1)";
+    case TypeKind::string:
+      return fmt::format("varchar({})", portable->length);
+    case TypeKind::text:
+      return "text";
+    case TypeKind::mediumtext:
+      return "mediumtext";
+    case TypeKind::float_:
+      return "float";
+    case TypeKind::double_:
+      return "double";
+    case TypeKind::decimal:
+      return fmt::format("decimal({},{})", portable->precision, portable->scale);
+    case TypeKind::datetime:
+      return "datetime";
+    case TypeKind::date:
+      return "date";
+    case TypeKind::blob:
+      return "mediumblob";
+    case TypeKind::json:
+      return "json";
+    case TypeKind::enumeration: {
+      std::vector<std::string> values;
+      for (const auto& value : portable->values) values.push_back(literal(value));
+      return fmt::format("enum({})", fmt::join(values, ","));
+    }
+  }
+  return type;
+}
+
+std::string MysqlRenderer::column_type(const ops::ColumnSpec& column, const std::string&) const {
+  return declared_type(column.type);
+}
+
+std::string MysqlRenderer::default_clause(const std::string& type, const std::string& expression) const {
+  static const std::regex expression_only(R"(^\s*(tiny|medium|long)?(text|blob)\b|^\s*json\b)", std::regex::icase);
+  if (std::regex_search(declared_type(type), expression_only)) return " DEFAULT (" + expression + ")";
+  return " DEFAULT " + expression;
+}
+
+std::string MysqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
+  std::string definition = quote(column.name) + " " + column_type(column, table);
+  if (!column.nullable || column.primary_key) definition += " NOT NULL";
+  if (column.default_value) definition += default_clause(column.type, *column.default_value);
+  if (column.autoincrement) definition += " AUTO_INCREMENT";
+  if (column.primary_key) definition += " PRIMARY KEY";
+  return definition;
+}
+
+std::vector<Step> MysqlRenderer::create_table(const ops::CreateTable& op, const RenderContext& context) const {
+  auto steps = SqlRenderer::create_table(op, context);
+  // Foreign keys and online DDL need InnoDB, whatever the server's default engine.
+  for (auto& step : steps)
+    if (step.sql.rfind("CREATE TABLE ", 0) == 0) step.sql += " ENGINE=InnoDB";
+  return steps;
+}
+
+std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
+                                            const RenderContext& context) const {
+  std::string sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), column_definition(column, table));
+  if (column.references) {
+    // MySQL ignores REFERENCES written on a column: the key is a table constraint. Adding
+    // it validates the rows, which InnoDB does only by copying the table.
+    const auto dot = column.references->find('.');
+    sql += fmt::format(", ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
+                       quote(table + "_" + column.name + "_fkey"), quote(column.name),
+                       quote(column.references->substr(0, dot)), quote(column.references->substr(dot + 1)),
+                       column.on_delete ? " ON DELETE " + *column.on_delete : "");
+  } else {
+    // A metadata change only; MysqlConnection::execute falls back to INPLACE where the
+    // server cannot add this column instantly.
+    sql += ", ALGORITHM=INSTANT";
+  }
+  std::vector<Step> steps{{sql}};
+  if (column.unique)
+    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+      steps.push_back(step);
+  return steps;
+}
+
+std::vector<Step> MysqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
+                                              const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} ADD {}INDEX {} ({}){}", quote(table), index.unique ? "UNIQUE " : "",
+                       quote(index.name), quoted_list(*this, index.columns), kOnline)}};
+}
+
+std::vector<Step> MysqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({}){}", quote(op.table), quote(op.name),
+                       quoted_list(*this, op.columns), kOnline)}};
+}
+
+Step MysqlRenderer::modify_column(const std::string& table, const schema::Column& column,
+                                  const std::string& algorithm) const {
+  std::string definition =
+      quote(column.name) + " " + declared_type(column.type) + (column.nullable ? " NULL" : " NOT NULL");
+  if (column.default_value) definition += default_clause(column.type, *column.default_value);
+  if (column.autoincrement) definition += " AUTO_INCREMENT";
+  return {fmt::format("ALTER TABLE {} MODIFY COLUMN {}{}", quote(table), definition, algorithm)};
+}
+
+std::vector<Step> MysqlRenderer::set_nullable(const std::string& table, const std::string& column,
+                                              const RenderContext& context) const {
+  schema::Column changed =
+      ops::require_column(ops::require_table(context.schema, table, "set_nullable"), column, "set_nullable");
+  changed.nullable = true;
+  return {modify_column(table, changed, kOnline)};
+}
+
+std::vector<Step> MysqlRenderer::set_not_null(const std::string& table, const std::string& column,
+                                              const RenderContext& context) const {
+  schema::Column changed =
+      ops::require_column(ops::require_table(context.schema, table, "set_not_null"), column, "set_not_null");
+  // Online too: InnoDB checks the existing rows while it rebuilds (strict mode makes a NULL fail it).
+  changed.nullable = false;
+  return {modify_column(table, changed, kOnline)};
+}
+
+std::vector<Step> MysqlRenderer::alter_type(const ops::AlterType& op, const RenderContext& context) const {
+  schema::Column changed =
+      ops::require_column(ops::require_table(context.schema, op.table, "alter_type"), op.column, "alter_type");
+  changed.type = declared_type(op.type);
+  // Most type changes need a table copy, which only the server knows: it picks the
+  // cheapest algorithm it has.
+  return {modify_column(op.table, changed, "")};
+}
+
+std::vector<Step> MysqlRenderer::drop_column(const std::string& table_name, const std::string& column,
+                                             const RenderContext& context) const {
+  const auto& table = ops::require_table(context.schema, table_name, "drop_column");
+  ops::require_column(table, column, "drop_column");
+  // MySQL would narrow a many-column index or unique key to the columns left, and refuses
+  // to drop a column a foreign key or CHECK uses: what uses the column goes with it, in
+  // the same statement, as on the other dialects.
+  std::vector<std::string> clauses;
+  for (const auto& key : table.foreign_keys)
+    if (contains(key.columns, column)) clauses.push_back("DROP FOREIGN KEY " + quote(key.name));
+  for (const auto& unique : table.unique_constraints)
+    if (contains(unique.columns, column)) clauses.push_back("DROP INDEX " + quote(unique.name));
+  for (const auto& index : table.indexes)
+    if (contains(index.columns, column)) clauses.push_back("DROP INDEX " + quote(index.name));
+  for (const auto& check : table.checks)
+    if (mentions(check.expression, column)) clauses.push_back("DROP CONSTRAINT " + quote(check.name));
+  clauses.push_back("DROP COLUMN " + quote(column));
+  return {{fmt::format("ALTER TABLE {} {}", quote(table_name), fmt::join(clauses, ", "))}};
+}
+
+std::vector<Step> MysqlRenderer::drop_index(const std::string& table, const std::string& index) const {
+  return {{fmt::format("ALTER TABLE {} DROP INDEX {}", quote(table), quote(index))}};
+}
+
+std::vector<Step> MysqlRenderer::drop_constraint(const std::string& table_name, const std::string& name,
+                                                 const RenderContext& context) const {
+  const auto& table = ops::require_table(context.schema, table_name, "drop_constraint");
+  auto named = [&](const auto& items) {
+    return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.name == name; });
+  };
+  std::string clause;
+  if (named(table.foreign_keys))
+    clause = "DROP FOREIGN KEY ";
+  else if (named(table.unique_constraints) || (table.find_index(name) && table.find_index(name)->unique))
+    clause = "DROP INDEX ";
+  else if (named(table.checks))
+    clause = "DROP CONSTRAINT ";
+  else
+    throw Error(ErrorKind::step_failed,
+                fmt::format("drop_constraint: table '{}' has no constraint '{}'", table_name, name));
+  return {{fmt::format("ALTER TABLE {} {}{}", quote(table_name), clause, quote(name))}};
+}
+
+std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op) const {
+  return {{fmt::format("RENAME TABLE {} TO {}", quote(op.from), quote(op.to))}};
+}
+
+std::string MysqlRenderer::copy_rows(const ops::CopyRows& op) const {
+  std::vector<std::string> targets, sources, updates;
+  for (const auto& [target, expression] : op.columns) {
+    targets.push_back(quote(target));
+    sources.push_back(expression);
+    updates.push_back(fmt::format("{}.{} = VALUES({})", quote(op.to), quote(target), quote(target)));
+  }
+  std::string sql =
+      fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", quote(op.to), fmt::join(targets, ", "),
+                  fmt::join(sources, ", "), quote(op.from), op.where.value_or("true"));
+  // skip: a no-op update on a duplicate key. INSERT IGNORE would also turn truncation and
+  // NOT NULL errors into warnings and copy damaged rows.
+  if (op.on_conflict == "skip")
+    sql += fmt::format(" ON DUPLICATE KEY UPDATE {0}.{1} = {0}.{1}", quote(op.to), targets.front());
+  else if (op.on_conflict == "update")
+    sql += fmt::format(" ON DUPLICATE KEY UPDATE {}", fmt::join(updates, ", "));
+  return sql;
+}
+
+std::vector<std::string> MysqlRenderer::state_tables() const {
+  // Keys are varchar(191) at most: utf8mb4 index keys of older row formats stop at 767 bytes.
+  // `cursor` is a reserved word in MySQL.
+  constexpr const char* kTable = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase varchar(16) NOT NULL PRIMARY KEY, "
+                  "version bigint NOT NULL, updated_at varchar(32) NOT NULL){}",
+                  kTable),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_history (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+                  "phase varchar(16) NOT NULL, version varchar(32) NOT NULL, name varchar(191) NOT NULL, "
+                  "checksum varchar(64) NOT NULL, status varchar(16) NOT NULL, step int NOT NULL DEFAULT 0, "
+                  "error mediumtext, started_at varchar(32) NOT NULL, finished_at varchar(32), "
+                  "tool_version varchar(64) NOT NULL){}",
+                  kTable),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name varchar(191) NOT NULL PRIMARY KEY, "
+                  "version varchar(32) NOT NULL, table_name varchar(191) NOT NULL, function_name varchar(191), "
+                  "created_at varchar(32) NOT NULL){}",
+                  kTable),
+      fmt::format(
+          "CREATE TABLE IF NOT EXISTS tandem_progress (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
+          "operation int NOT NULL, `cursor` mediumtext, rows_done bigint NOT NULL DEFAULT 0, rows_found bigint, "
+          "done int NOT NULL DEFAULT 0, updated_at varchar(32) NOT NULL, PRIMARY KEY (phase, version, operation)){}",
+          kTable),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_bypass (active int NOT NULL){}", kTable),
+      fmt::format(
+          "CREATE TABLE IF NOT EXISTS tandem_journal (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
+          "checksum varchar(64) NOT NULL, step int NOT NULL, plan longtext NOT NULL, "
+          "before_schema longtext NOT NULL, PRIMARY KEY (phase, version)){}",
+          kTable),
+  };
+}
+
+// A user variable lives in tandem's session only: the application's sessions never see
+// it, and the forbid triggers read it for free. tandem_bypass stays empty here.
+std::vector<std::string> MysqlRenderer::bypass_forbid(bool on) const {
+  return {on ? "SET @tandem_bypass = 1" : "SET @tandem_bypass = NULL"};
+}
+
+}  // namespace tandem::mysql

@@ -1,0 +1,614 @@
+// The MySQL / MariaDB dialect beyond the conformance suite: the Connection contract, the
+// snapshot, re-running every kind of step (what a resumed journaled unit does), the
+// bundled history offline and rolling, triggers under the application's own sql_mode,
+// crash and lock safety, connection failures. Needs a server: TANDEM_TEST_MYSQL_URL (the
+// admin URL tools/test-servers.sh sets); without one the tests are skipped with a
+// warning, or fail where servers are required (CI=true or TANDEM_REQUIRE_SERVERS=1).
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <random>
+#include <thread>
+
+#include "conformance.h"
+#include "tandem/schema_diff.h"
+
+using namespace tandem::test;
+using tandem::DatabaseUrl;
+using tandem::Error;
+namespace ops = tandem::ops;
+
+namespace {
+
+// The admin URL of the test server, or "" after a loud warning (a failure where servers
+// are required).
+std::string server_url() {
+  const char* value = std::getenv("TANDEM_TEST_MYSQL_URL");
+  if (value && *value) return value;
+  if (servers_required())
+    FAIL(
+        "TANDEM_TEST_MYSQL_URL is not set and the test servers are required (CI=true or "
+        "TANDEM_REQUIRE_SERVERS=1): run the tests under tools/test-servers.sh");
+  MESSAGE(
+      "*** WARNING: SKIPPING this MariaDB dialect test: TANDEM_TEST_MYSQL_URL is not set "
+      "(run the tests under tools/test-servers.sh) ***");
+  return "";
+}
+
+// `url` naming `database` instead, credentials and options kept. The database follows the
+// first '/' after the credentials' last '@' (a password may hold '/').
+std::string with_database(const std::string& url, const std::string& database) {
+  const size_t query = url.find('?');
+  const size_t authority = url.find("://") + 3;
+  const size_t at = url.rfind('@', query);
+  const size_t host = at == std::string::npos || at < authority ? authority : at + 1;
+  const size_t slash = url.find('/', host);
+  const size_t path_end = query == std::string::npos ? url.size() : query;
+  const std::string tail = query == std::string::npos ? "" : url.substr(query);
+  return url.substr(0, slash == std::string::npos || slash > path_end ? path_end : slash) + "/" + database + tail;
+}
+
+// A fresh database on the test server, dropped when the object goes away.
+class Scratch {
+ public:
+  explicit Scratch(std::string admin_url) : admin_url_(std::move(admin_url)) {
+    static std::mt19937 random(std::random_device{}());
+    name_ = "tandem_mytest_" + std::to_string(getpid()) + "_" + std::to_string(random() % 1000000);
+    client_query(admin_url_, "CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4");
+    url_ = with_database(admin_url_, name_);
+  }
+  ~Scratch() {
+    try {
+      // No DROP DATABASE ... FORCE here: sessions a test left open (a killed tandem) would
+      // make it wait on their locks.
+      for (const auto& id : client_query(admin_url_, "SELECT id FROM information_schema.processlist WHERE db = '" +
+                                                         name_ + "' AND id <> CONNECTION_ID()"))
+        client_query(admin_url_, "KILL CONNECTION " + id);
+      client_query(admin_url_, "DROP DATABASE IF EXISTS " + name_);
+    } catch (const std::exception& error) {
+      MESSAGE("could not drop scratch database " << name_ << ": " << error.what());
+    }
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  const std::string& url() const { return url_; }
+  // Rows through the mariadb client: a session in the server's default sql_mode, as the
+  // application's, independent of the dialect under test. NULL reads "NULL".
+  std::vector<std::string> rows(const std::string& sql) const { return client_query(url_, sql); }
+
+ private:
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, result.all()); }
+
+Result bundled(const std::string& command, const std::string& url, const std::string& role,
+               const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {command, "--db", url, "--database", role, "--repos", TANDEM_SOURCE_DIR};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_tandem(args, TANDEM_SOURCE_DIR);
+}
+
+Result phase(const std::string& command, const std::string& url, const TempDir& repos,
+             const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {command, "--db", url, "--repos", repos.path().string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return run_tandem(args, repos.path());
+}
+
+// What differs from `a` to `b`, one change a line ("" when nothing).
+std::string differences(const tandem::schema::Schema& a, const tandem::schema::Schema& b) {
+  std::string out;
+  for (const auto& change : tandem::schema::diff(a, b)) out += change.describe() + "\n";
+  return out;
+}
+
+// What a finished contract must leave: no tandem trigger and no record of one.
+void check_no_tandem_triggers(const Scratch& database) {
+  CHECK(database
+            .rows("SELECT trigger_name FROM information_schema.triggers WHERE trigger_schema = DATABASE() "
+                  "AND trigger_name LIKE 'tandem\\_%'")
+            .empty());
+  CHECK(database.rows("SELECT count(*) FROM tandem_triggers") == std::vector<std::string>{"0"});
+}
+
+const char* kAccounts = R"Y(description: accounts
+operations:
+  - create_table:
+      name: accounts
+      shadow: true
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: email, type: string(255)}
+        - {name: plan, type: "enum(free,pro)", default: "'free'"}
+)Y";
+
+// A unit of many DDL steps, each journaled on its own.
+const char* kAccountsMore = R"Y(description: more on accounts
+operations:
+  - add_column: {table: accounts, column: {name: email_lower, type: string(255)}}
+  - add_column: {table: accounts, column: {name: note, type: text, nullable: false, default: "'none'"}}
+  - add_column: {table: accounts, column: {name: referrer_id, type: integer, references: accounts.id, on_delete: set null}}
+  - create_index: {table: accounts, name: accounts_email_idx, columns: [email]}
+  - add_unique: {table: accounts, name: accounts_email_key, columns: [email]}
+  - add_check: {table: accounts, name: accounts_email_check, expression: "email <> ''"}
+  - sync_column: {table: accounts, old: email, new: email_lower, up: "lower(NEW.email)", down: "NEW.email_lower"}
+  - create_view: {name: account_emails, sql: "SELECT id, email FROM accounts"}
+)Y";
+
+}  // namespace
+
+TEST_CASE("mysql dialect: the Connection contract") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  Scratch database(admin);
+  auto connection = tandem::connect(DatabaseUrl::parse(database.url()));
+  CHECK_FALSE(connection->transactional_ddl());
+  connection->execute("CREATE TABLE notes (id int PRIMARY KEY, body text); CREATE TABLE other (id int)");
+
+  SUBCASE("parameters, NULL, backslashes and question marks in quotes and comments") {
+    CHECK(connection->update("INSERT INTO notes (id, body) VALUES (?, ?), (?, ?), (?, ?)",
+                             {"1", "what's ?", "2", std::nullopt, "3", "back\\slash \"q\""}) == 3);
+    const auto rows = connection->query(
+        "SELECT id, body, '?', 'it''s ?', \"?\" FROM notes /* ? */ WHERE body <> '?' OR id >= ? -- ?\n"
+        "ORDER BY id LIMIT ?",
+        {"2", "10"});
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0] == tandem::Row{"1", "what's ?", "?", "it's ?", "?"});
+    CHECK(rows[1] == tandem::Row{"2", std::nullopt, "?", "it's ?", "?"});
+    CHECK(rows[2][1] == std::optional<std::string>("back\\slash \"q\""));
+    CHECK_THROWS_AS(connection->query("SELECT ?, ?", {"1"}), Error);
+    // Rows matched count, as on the other dialects, also when a value does not change.
+    CHECK(connection->update("UPDATE notes SET body = body WHERE id <= ?", {"2"}) == 2);
+  }
+
+  SUBCASE("the session concatenates with || and refuses bad data") {
+    CHECK(connection->query("SELECT 'v2:' || 'x'") == std::vector<tandem::Row>{{"v2:x"}});
+    connection->execute("CREATE TABLE small (code varchar(2))");
+    CHECK_THROWS_AS(connection->execute("INSERT INTO small VALUES ('too long')"), Error);
+  }
+
+  SUBCASE("errors carry the SQL and the error number the runner classifies") {
+    connection->execute("ALTER TABLE notes ADD COLUMN extra int");
+    try {
+      connection->execute("ALTER TABLE notes ADD COLUMN extra int");
+      FAIL("adding a column twice succeeded");
+    } catch (const Error& error) {
+      CHECK(error.code() == "1060");
+      CHECK(error.sql() == std::optional<std::string>("ALTER TABLE notes ADD COLUMN extra int"));
+      CHECK(connection->is_already_applied(error));
+      CHECK_FALSE(connection->is_lock_timeout(error));
+    }
+    // An open transaction that read the table holds its metadata lock: the ALTER waits
+    // lock_wait_timeout, then gives up with a lock timeout.
+    auto holder = tandem::connect(DatabaseUrl::parse(database.url()));
+    holder->begin();
+    holder->query("SELECT count(*) FROM notes");
+    connection->set_lock_timeout(std::chrono::milliseconds(100));
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      connection->execute("ALTER TABLE notes ADD COLUMN late int");
+      FAIL("the ALTER did not wait for the lock");
+    } catch (const Error& error) {
+      CHECK(connection->is_lock_timeout(error));
+      CHECK_FALSE(connection->is_already_applied(error));
+    }
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    holder->rollback();
+    connection->execute("ALTER TABLE notes ADD COLUMN late int");
+  }
+
+  SUBCASE("a column the server cannot add instantly is added online instead") {
+    // InnoDB has no instant ADD COLUMN for compressed tables.
+    connection->execute("CREATE TABLE packed (id int PRIMARY KEY) ROW_FORMAT=COMPRESSED");
+    const auto schema = connection->snapshot();
+    const auto steps = connection->renderer().add_column("packed", {.name = "extra", .type = "integer"},
+                                                         {connection->renderer(), schema, "001", true});
+    REQUIRE(steps.size() == 1);
+    CHECK(steps[0].sql.find("ALGORITHM=INSTANT") != std::string::npos);
+    connection->execute(steps[0].sql);
+    CHECK(connection->snapshot().find_table("packed")->find_column("extra") != nullptr);
+  }
+
+  SUBCASE("the snapshot reads the application's schema") {
+    connection->execute(
+        "CREATE TABLE parents (id int AUTO_INCREMENT PRIMARY KEY, code varchar(8) NOT NULL DEFAULT 'x', "
+        "data json, flag tinyint(1) DEFAULT 1, name varchar(16) COLLATE utf8mb4_bin, "
+        "CONSTRAINT parents_code_key UNIQUE (code)) ENGINE=InnoDB;"
+        "CREATE TABLE kids (id int PRIMARY KEY, parent_id int, name varchar(32), "
+        "CONSTRAINT kids_parent_fkey FOREIGN KEY (parent_id) REFERENCES parents (id) ON DELETE SET NULL, "
+        "CONSTRAINT kids_plain_fkey FOREIGN KEY (id) REFERENCES parents (id), "
+        "CONSTRAINT kids_name_check CHECK (name <> '')) ENGINE=InnoDB;"
+        "CREATE INDEX kids_name_idx ON kids (name, parent_id);"
+        "CREATE VIEW kid_names AS SELECT name FROM kids;"
+        "CREATE TRIGGER kids_touch BEFORE INSERT ON kids FOR EACH ROW SET NEW.name = NEW.name;"
+        "CREATE TABLE tandem_version (phase text); CREATE TABLE tandem_lock (lock_name text)");
+    const auto s = connection->snapshot();
+    CHECK(s.find_table("tandem_version") == nullptr);
+    CHECK(s.find_table("tandem_lock") == nullptr);
+    CHECK(s.find_view("kid_names") != nullptr);
+    REQUIRE(s.find_trigger("kids_touch") != nullptr);
+    CHECK(s.find_trigger("kids_touch")->table == "kids");
+    const auto* parents = s.find_table("parents");
+    REQUIRE(parents != nullptr);
+    CHECK(parents->find_column("id")->autoincrement);
+    CHECK(parents->find_column("id")->primary_key);
+    CHECK_FALSE(parents->find_column("id")->nullable);
+    CHECK(parents->find_column("code")->default_value == std::optional<std::string>("'x'"));
+    CHECK_FALSE(parents->find_column("code")->nullable);
+    CHECK(parents->find_column("flag")->type == "tinyint(1)");
+    CHECK(parents->find_column("name")->type == "varchar(16) COLLATE utf8mb4_bin");
+    CHECK_FALSE(parents->find_column("name")->default_value.has_value());
+    // MariaDB's JSON is LONGTEXT with a json_valid() check: reported as the type it is.
+    CHECK(parents->find_column("data")->type == "json");
+    CHECK(parents->checks.empty());
+    REQUIRE(parents->unique_constraints.size() == 1);
+    CHECK(parents->unique_constraints[0].columns == std::vector<std::string>{"code"});
+    CHECK(parents->indexes.empty());
+    const auto* kids = s.find_table("kids");
+    REQUIRE(kids != nullptr);
+    REQUIRE(kids->foreign_keys.size() == 2);
+    CHECK(kids->foreign_keys[0].name == "kids_parent_fkey");
+    CHECK(kids->foreign_keys[0].on_delete == "set null");
+    CHECK(kids->foreign_keys[1].on_delete == "");
+    CHECK(kids->foreign_keys[0].referenced_columns == std::vector<std::string>{"id"});
+    REQUIRE(kids->checks.size() == 1);
+    CHECK(kids->checks[0].name == "kids_name_check");
+    // The index InnoDB made for the foreign key, and the one declared.
+    REQUIRE(kids->indexes.size() == 2);
+    CHECK(kids->find_index("kids_parent_fkey")->columns == std::vector<std::string>{"parent_id"});
+    CHECK(kids->find_index("kids_name_idx")->columns == std::vector<std::string>{"name", "parent_id"});
+  }
+}
+
+// A journaled step whose effect landed just before a crash runs again when the unit
+// resumes: it must succeed or fail with an error is_already_applied() recognises.
+TEST_CASE("mysql dialect: every kind of step can run twice") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  Scratch database(admin);
+  auto connection = tandem::connect(DatabaseUrl::parse(database.url()));
+  const auto& sql = connection->renderer();
+  int steps = 0;
+  auto twice = [&](const auto& op) {
+    const auto schema = connection->snapshot();
+    for (const auto& step : op.render({sql, schema, "001", true})) {
+      CAPTURE(step.sql);
+      connection->execute(step.sql);
+      try {
+        connection->execute(step.sql);
+      } catch (const Error& error) {
+        CHECK_MESSAGE(connection->is_already_applied(error), error.what());
+      }
+      ++steps;
+    }
+  };
+  ops::ColumnSpec id{.name = "id", .type = "integer", .nullable = false, .primary_key = true, .autoincrement = true};
+  twice(ops::CreateTable{.name = "parents",
+                         .columns = {id,
+                                     {.name = "name", .type = "string(64)", .nullable = false},
+                                     {.name = "data", .type = "json"},
+                                     {.name = "deleted", .type = "integer", .default_value = "0"}},
+                         .indexes = {{"parents_name_idx", {"name"}}},
+                         .unique = {{"name", "deleted"}},
+                         .shadow = true});
+  twice(ops::CreateTable{
+      .name = "children",
+      .columns = {{.name = "id", .type = "integer", .primary_key = true},
+                  {.name = "parent_id", .type = "integer", .references = "parents.id", .on_delete = "cascade"},
+                  {.name = "label", .type = "string(32)"}}});
+  twice(ops::AddColumn{.table = "parents",
+                       .column = {.name = "note", .type = "text", .nullable = false, .default_value = "'none'"}});
+  twice(ops::AddColumn{.table = "parents", .column = {.name = "code", .type = "string(8)", .unique = true}});
+  twice(ops::AddColumn{.table = "children",
+                       .column = {.name = "other_id", .type = "integer", .references = "parents.id"}});
+  twice(ops::CreateIndex{.table = "children", .index = {"children_label_idx", {"label"}}});
+  twice(ops::AddUnique{.table = "children", .name = "children_label_key", .columns = {"label", "parent_id"}});
+  twice(ops::AddForeignKey{.table = "children",
+                           .name = "children_self_fkey",
+                           .columns = {"other_id"},
+                           .referenced_table = "children",
+                           .referenced_columns = {"id"},
+                           .on_delete = "set null"});
+  twice(ops::AddCheck{.table = "children", .name = "children_label_check", .expression = "label <> ''"});
+  twice(ops::CreateView{.name = "parent_names", .sql = "SELECT id, name FROM parents"});
+  twice(ops::SetNullable{.table = "parents", .column = "name"});
+  twice(ops::SyncColumn{
+      .table = "parents", .old_column = "name", .new_column = "code", .up = "left(NEW.name, 8)", .down = "NEW.code"});
+  twice(ops::SyncTable{.from = "children",
+                       .to = "parents",
+                       .key = "id",
+                       .columns = {{"id", "NEW.id"}, {"name", "NEW.label"}},
+                       .both_ways = true});
+  twice(
+      ops::ForbidWrites{.table = "children", .on = {ops::WriteKind::insert, ops::WriteKind::del}, .message = "frozen"});
+  for (const auto& trigger : connection->snapshot().triggers)
+    for (const auto& step : sql.drop_trigger({trigger.name, trigger.table, ""})) {
+      connection->execute(step.sql);
+      connection->execute(step.sql);
+    }
+  CHECK(connection->snapshot().triggers.empty());
+  twice(ops::DropConstraint{.table = "children", .name = "children_label_check"});
+  twice(ops::DropConstraint{.table = "children", .name = "children_label_key"});
+  twice(ops::DropConstraint{.table = "children", .name = "children_self_fkey"});
+  twice(ops::DropIndex{.table = "children", .name = "children_label_idx"});
+  twice(ops::DropColumn{.table = "children", .column = "other_id"});
+  twice(ops::DropColumn{.table = "parents", .column = "data"});
+  twice(ops::RenameColumn{.table = "children", .from = "label", .to = "title"});
+  twice(ops::SetNotNull{.table = "parents", .column = "name"});
+  twice(ops::AlterType{.table = "parents", .column = "code", .type = "string(64)"});
+  twice(ops::DropView{.name = "parent_names"});
+  twice(ops::RenameTable{.from = "children", .to = "kids"});
+  twice(ops::DropTable{.name = "kids"});
+  CHECK(steps > 25);
+  const auto s = connection->snapshot();
+  CHECK(s.find_table("kids") == nullptr);
+  REQUIRE(s.find_table("parents") != nullptr);
+  CHECK(s.find_table("parents")->find_column("data") == nullptr);
+  CHECK(s.find_table("shadow_parents")->find_column("data") == nullptr);
+  CHECK(s.find_table("parents")->find_column("code")->type == "varchar(64)");
+  CHECK_FALSE(s.find_table("parents")->find_column("name")->nullable);
+  CHECK(s.find_table("parents")->find_column("note")->default_value == std::optional<std::string>("'none'"));
+}
+
+TEST_CASE("mysql dialect: connection failures exit 69 and never show the password") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  const auto url = DatabaseUrl::parse(admin);
+  const std::string host = url.host.empty() ? "127.0.0.1" : url.host;
+  const std::string port = url.port ? std::to_string(*url.port) : "3306";
+  const std::string password = url.password.value_or("");
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"missing database", with_database(admin, "tandem_no_such_database")},
+      {"no server there",
+       "mysql://" + url.user + ":" + (password.empty() ? "pw-123456" : password) + "@127.0.0.1:1/" + url.database},
+      {"unknown host", "mysql://" + url.user + ":" + (password.empty() ? "pw-123456" : password) +
+                           "@no-such-host.invalid:" + port + "/" + url.database},
+      {"wrong password", "mysql://" + url.user + ":wrong-pw-738291@" + host + ":" + port + "/" + url.database},
+      {"TLS required, none offered", with_database(admin, url.database + "?ssl-mode=required")},
+  };
+  for (const auto& [what, bad_url] : cases) {
+    CAPTURE(what);
+    const Result result = run_tandem({"status", "--db", bad_url, "--repos", TANDEM_SOURCE_DIR, "--database", "cell"});
+    if (what == "TLS required, none offered" &&
+        client_query(admin, "SELECT @@have_ssl") == std::vector<std::string>{"YES"}) {
+      CHECK(result.exit_code == 0);
+      continue;
+    }
+    CHECK(result.exit_code == 69);
+    CHECK(result.err.find("cannot connect to") != std::string::npos);
+    CHECK(result.all().find("wrong-pw-738291") == std::string::npos);
+    if (!password.empty()) CHECK(result.all().find(password) == std::string::npos);
+  }
+  // The password may come from MYSQL_PWD instead of the URL.
+  if (url.password) {
+    const std::string without = "mysql://" + url.user + "@" + host + ":" + port + "/" + url.database;
+    CHECK(run_tandem({"status", "--db", without, "--repos", TANDEM_SOURCE_DIR, "--database", "cell"}, ".",
+                     {{"MYSQL_PWD", password}})
+              .exit_code != 69);
+  }
+  const Result unknown =
+      run_tandem({"status", "--db", admin + (admin.find('?') == std::string::npos ? "?" : "&") + "sslmod=x", "--repos",
+                  TANDEM_SOURCE_DIR, "--database", "cell"});
+  CHECK(unknown.exit_code == 78);
+  CHECK(unknown.err.find("sslmod") != std::string::npos);
+}
+
+TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade, on cell and api databases") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  for (const char* role : {"cell", "api"}) {
+    CAPTURE(role);
+    Scratch offline(admin), rolling(admin);
+    require_ok(bundled("upgrade", offline.url(), role));
+    check_no_tandem_triggers(offline);
+
+    require_ok(bundled("upgrade", rolling.url(), role, {"--to", "1"}));
+    if (std::string(role) == "cell") {
+      rolling.rows(
+          "INSERT INTO compute_nodes (uuid, hypervisor_hostname) VALUES ('cn1', 'node-a'), ('cn2', 'node-b');"
+          "INSERT INTO instances (uuid, node) VALUES ('before', 'node-b')");
+    } else {
+      rolling.rows(
+          "INSERT INTO projects (id, name, domain_id) VALUES ('p1', 'one', 'd1'), ('p2', 'two', 'd2');"
+          "INSERT INTO assignments (actor_id, project_id, role) VALUES ('u1', 'p1', 'admin');"
+          "INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) VALUES ('c1', 'u1', 'ec2', 'b1', "
+          "'k1')");
+    }
+    require_ok(bundled("expand", rolling.url(), role));
+    if (std::string(role) == "cell") {
+      // sync_column both ways: the old release writes node, the new one compute_id.
+      rolling.rows(
+          "INSERT INTO instances (uuid, node) VALUES ('old', 'node-a');"
+          "INSERT INTO instances (uuid, compute_id) VALUES ('new', 2);"
+          "UPDATE instances SET node = 'node-b' WHERE uuid = 'old';"
+          "UPDATE instances SET compute_id = 1 WHERE uuid = 'new'");
+      CHECK(rolling.rows("SELECT uuid, node, compute_id FROM instances ORDER BY id") ==
+            std::vector<std::string>{"before|node-b|NULL", "old|node-b|2", "new|node-a|1"});
+    } else {
+      // credentials are read-only for both releases during the window.
+      CHECK_THROWS_WITH(rolling.rows("INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) "
+                                     "VALUES ('c2', 'u1', 'ec2', 'b2', 'k2')"),
+                        doctest::Contains("credentials are read-only while the upgrade re-encrypts them"));
+      CHECK_THROWS(rolling.rows("UPDATE credentials SET type = 'x'"));
+      CHECK_THROWS(rolling.rows("DELETE FROM credentials"));
+      rolling.rows("INSERT INTO assignments (actor_id, project_id, role) VALUES ('u2', 'p2', 'member')");
+      CHECK(rolling.rows("SELECT actor_id, domain_id FROM assignments ORDER BY id") ==
+            std::vector<std::string>{"u1|NULL", "u2|d2"});
+    }
+    require_ok(bundled("migrate", rolling.url(), role));
+    if (std::string(role) == "cell") {
+      CHECK(rolling.rows("SELECT uuid, compute_id FROM instances ORDER BY id") ==
+            std::vector<std::string>{"before|2", "old|2", "new|1"});
+    } else {
+      // migrate wrote the frozen table through its own bypass.
+      CHECK(rolling.rows("SELECT encrypted_blob_v2 FROM credentials") == std::vector<std::string>{"v2:b1"});
+      CHECK(rolling.rows("SELECT actor_id, domain_id FROM assignments ORDER BY id") ==
+            std::vector<std::string>{"u1|d1", "u2|d2"});
+    }
+    require_ok(bundled("contract", rolling.url(), role));
+    check_no_tandem_triggers(rolling);
+    CHECK(bundled("status", rolling.url(), role, {"--check"}).exit_code == 0);
+    if (std::string(role) == "api")
+      rolling.rows(
+          "INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) VALUES ('c3', 'u1', 'ec2', 'b', 'k')");
+    CHECK(differences(snapshot(offline.url()), snapshot(rolling.url())) == "");
+  }
+}
+
+TEST_CASE("mysql dialect: triggers keep || as concatenation for an application session in another sql_mode") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  TempDir repos;
+  write_version(repos.path(), "001", "tokens", R"Y(description: tokens
+operations:
+  - create_table:
+      name: tokens
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: token, type: string(64)}
+)Y",
+                "", "");
+  write_version(repos.path(), "002", "prefixed", R"Y(description: a prefixed copy of the token
+operations:
+  - add_column: {table: tokens, column: {name: token_v2, type: string(80)}}
+  - sync_column: {table: tokens, old: token, new: token_v2, up: "'v2:' || NEW.token", down: "substr(NEW.token_v2, 4)"}
+)Y",
+                "", "");
+  Scratch database(admin);
+  require_ok(phase("expand", database.url(), repos));
+  // The mariadb client's session has the server's default sql_mode, where || is OR.
+  CHECK(database.rows("SELECT 'a' || 'b'") == std::vector<std::string>{"0"});
+  database.rows(
+      "INSERT INTO tokens (id, token) VALUES (1, 'abc'); INSERT INTO tokens (id, token_v2) VALUES (2, 'v2:xyz');"
+      "UPDATE tokens SET token = 'def' WHERE id = 1");
+  CHECK(database.rows("SELECT id, token, token_v2 FROM tokens ORDER BY id") ==
+        std::vector<std::string>{"1|def|v2:def", "2|xyz|v2:xyz"});
+}
+
+TEST_CASE("mysql dialect: kill -9 in the middle of a journaled unit, then a rerun leaves the same schema") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  TempDir repos;
+  write_version(repos.path(), "001", "accounts", kAccounts, "", "");
+  write_version(repos.path(), "002", "more", kAccountsMore, "", "");
+  Scratch reference(admin), killed(admin);
+  for (const auto* database : {&reference, &killed}) {
+    require_ok(phase("expand", database->url(), repos, {"--to", "1"}));
+    database->rows("INSERT INTO accounts (email) VALUES ('A@example.org'), ('b@example.org')");
+  }
+  require_ok(phase("expand", reference.url(), repos));
+
+  for (int delay_ms : {450, 950, 1250}) {
+    CAPTURE(delay_ms);
+    const int pid = spawn_tandem({"expand", "--db", killed.url(), "--repos", repos.path().string()}, repos.path(),
+                                 {{"TANDEM_STEP_DELAY_MS", "300"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    kill(pid, SIGKILL);
+    CHECK(wait_for(pid) == -SIGKILL);
+    CHECK(killed.rows("SELECT version FROM tandem_version WHERE phase = 'expand'") == std::vector<std::string>{"1"});
+  }
+  // As if the last kill came between a step and its journal entry: the resumed unit runs
+  // that step again, over its own effect.
+  const auto reached = killed.rows("SELECT step FROM tandem_journal");
+  REQUIRE(reached.size() == 1);
+  REQUIRE(std::stoi(reached[0]) > 1);
+  killed.rows("UPDATE tandem_journal SET step = step - 1");
+  const Result rerun = phase("expand", killed.url(), repos);
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(rerun.out.find("resuming expand 002") != std::string::npos);
+  CHECK(differences(snapshot(reference.url()), snapshot(killed.url())) == "");
+  const char* triggers = "SELECT trigger_name, table_name FROM tandem_triggers ORDER BY trigger_name";
+  CHECK(killed.rows(triggers) == reference.rows(triggers));
+  // The resumed triggers work.
+  killed.rows("INSERT INTO accounts (email) VALUES ('C@example.org')");
+  CHECK(killed.rows("SELECT email_lower FROM accounts WHERE email = 'C@example.org'") ==
+        std::vector<std::string>{"c@example.org"});
+}
+
+TEST_CASE("mysql dialect: a second run waits --wait seconds, then exits 75 naming the holder") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  TempDir repos;
+  write_version(repos.path(), "001", "accounts", kAccounts, "", "");
+  Scratch database(admin), other(admin);
+  const int first = spawn_tandem({"expand", "--db", database.url(), "--repos", repos.path().string()}, repos.path(),
+                                 {{"TANDEM_STEP_DELAY_MS", "1500"}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // The lock is per database: another database of the same server is not held up.
+  require_ok(phase("expand", other.url(), repos, {"--wait", "0"}));
+  const auto started = std::chrono::steady_clock::now();
+  const Result second = phase("expand", database.url(), repos, {"--wait", "1"});
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK(second.exit_code == 75);
+  CHECK(second.err.find("holds the lock") != std::string::npos);
+  CHECK(second.err.find("pid " + std::to_string(first)) != std::string::npos);
+  CHECK(waited >= 1.0);
+  CHECK(wait_for(first) == 0);
+  const Result again = phase("expand", database.url(), repos, {"--wait", "1"});
+  CHECK(again.exit_code == 0);
+  CHECK(database.rows("SELECT status FROM tandem_history WHERE phase = 'expand'") == std::vector<std::string>{"done"});
+}
+
+TEST_CASE("mysql dialect: sync_table mirrors rows that ON DELETE CASCADE removes") {
+  const std::string admin = server_url();
+  if (admin.empty()) return;
+  TempDir repos;
+  write_version(repos.path(), "001", "tables", R"Y(description: parents and children
+operations:
+  - create_table:
+      name: parents
+      columns: [{name: id, type: integer, primary_key: true}]
+  - create_table:
+      name: children
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: parent_id, type: integer, references: parents.id, on_delete: cascade}
+        - {name: label, type: text}
+)Y",
+                "", "");
+  write_version(repos.path(), "002", "copy", R"Y(description: children mirrored both ways into a new table
+operations:
+  - create_table:
+      name: child_copy
+      columns:
+        - {name: child_id, type: integer, primary_key: true}
+        - {name: label, type: text}
+  - sync_table:
+      from: children
+      to: child_copy
+      key: child_id
+      columns: {child_id: NEW.id, label: NEW.label}
+      both_ways: true
+)Y",
+                "", "");
+  Scratch database(admin);
+  require_ok(phase("expand", database.url(), repos));
+  database.rows(
+      "INSERT INTO parents (id) VALUES (1), (2);"
+      "INSERT INTO children (id, parent_id, label) VALUES (10, 1, 'a'), (11, 1, 'b'), (20, 2, 'c');"
+      "UPDATE child_copy SET label = 'C' WHERE child_id = 20");
+  CHECK(database.rows("SELECT id, label FROM children ORDER BY id") ==
+        std::vector<std::string>{"10|a", "11|b", "20|C"});
+  // MySQL fires no trigger for the rows a cascade deletes.
+  database.rows("DELETE FROM parents WHERE id = 1");
+  CHECK(database.rows("SELECT child_id, label FROM child_copy ORDER BY child_id") == std::vector<std::string>{"20|C"});
+  // A sync write that fails fails the application's statement, and leaves syncing on for
+  // the rest of that session.
+  database.rows("ALTER TABLE child_copy ADD CONSTRAINT child_copy_label_check CHECK (label <> 'bad')");
+  auto session = tandem::connect(DatabaseUrl::parse(database.url()));
+  CHECK_THROWS_AS(session->execute("INSERT INTO children (id, parent_id, label) VALUES (30, 2, 'bad')"), Error);
+  session->execute("INSERT INTO children (id, parent_id, label) VALUES (31, 2, 'd')");
+  CHECK(database.rows("SELECT child_id, label FROM child_copy ORDER BY child_id") ==
+        std::vector<std::string>{"20|C", "31|d"});
+  CHECK(database.rows("SELECT id FROM children ORDER BY id") == std::vector<std::string>{"20", "31"});
+  require_ok(phase("migrate", database.url(), repos));
+  require_ok(phase("contract", database.url(), repos));
+  check_no_tandem_triggers(database);
+}
