@@ -1,5 +1,21 @@
 #include "conformance.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+extern char** environ;
+
 namespace tandem::test {
 
 namespace {
@@ -13,12 +29,244 @@ class SqliteScratch final : public ScratchDatabase {
   TempDir dir_;
 };
 
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+struct ClientResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a command-line client with `overrides` added to the environment, stdin from
+// /dev/null, and captures stdout and stderr. The environment is built before fork: the
+// child only calls async-signal-safe functions, in case some test runs threads.
+ClientResult run_client(const std::vector<std::string>& args, const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> env_strings;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text = *entry;
+    if (!overrides.count(text.substr(0, text.find('=')))) env_strings.push_back(text);
+  }
+  for (const auto& [key, value] : overrides) env_strings.push_back(key + "=" + value);
+  std::vector<char*> envp;
+  for (auto& text : env_strings) envp.push_back(text.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> arg_copies = args;
+  std::vector<char*> argv;
+  for (auto& arg : arg_copies) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  int out_pipe[2];
+  int err_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
+    close(out_pipe[1]);
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    const int in_fd = open("/dev/null", O_RDONLY);
+    dup2(in_fd, 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    execvpe(argv[0], argv.data(), envp.data());
+    const char* message = "cannot run the database client (is it installed?)\n";
+    [[maybe_unused]] auto ignored = write(2, message, std::strlen(message));
+    _exit(127);
+  }
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  ClientResult result;
+  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+  std::string* sinks[2] = {&result.out, &result.err};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buffer[4096];
+      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        sinks[i]->append(buffer, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (const auto& fd : fds)
+    if (fd.fd >= 0) close(fd.fd);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+// `url` with its database replaced by `database`, the rest (credentials, options) kept as
+// written. The database starts at the first '/' after the credentials' last '@', as
+// DatabaseUrl::parse reads it.
+std::string with_database(const std::string& url, const std::string& database) {
+  const size_t authority = url.find("://");
+  if (authority == std::string::npos) throw std::runtime_error("not a server URL: " + redact_passwords(url));
+  const size_t query = url.find('?', authority);
+  const size_t at = url.rfind('@', query);
+  const size_t host = at == std::string::npos || at < authority ? authority + 3 : at + 1;
+  const size_t slash = url.find('/', host);
+  const size_t path_end = query == std::string::npos ? url.size() : query;
+  const std::string tail = query == std::string::npos ? "" : url.substr(query);
+  if (slash == std::string::npos || slash > path_end) return url.substr(0, path_end) + "/" + database + tail;
+  return url.substr(0, slash + 1) + database + tail;
+}
+
+// A fresh database on a PostgreSQL or MariaDB server, made and dropped through the
+// command-line clients on the server's admin URL.
+class ServerScratch final : public ScratchDatabase {
+ public:
+  ServerScratch(std::string dialect, std::string admin_url)
+      : dialect_(std::move(dialect)), admin_url_(std::move(admin_url)), name_(unique_name()) {
+    if (dialect_ == "postgresql") {
+      // template0: no one is ever connected to it, so concurrent creations cannot fail with
+      // "source database is being accessed by other users".
+      client_query(admin_url_, "CREATE DATABASE " + name_ + " TEMPLATE template0");
+    } else {
+      client_query(admin_url_, "CREATE DATABASE " + name_ + " CHARACTER SET utf8mb4");
+    }
+    url_ = with_database(admin_url_, name_);
+  }
+
+  ~ServerScratch() override {
+    try {
+      if (dialect_ == "postgresql") {
+        // FORCE ends sessions a test left open (a killed tandem, a leaked connection).
+        client_query(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      } else {
+        // MariaDB has no FORCE: end those sessions first, or DROP waits on their locks.
+        for (const auto& id : client_query(admin_url_, "SELECT id FROM information_schema.processlist WHERE db = '" +
+                                                           name_ + "' AND id <> CONNECTION_ID()")) {
+          try {
+            client_query(admin_url_, "KILL CONNECTION " + id);
+          } catch (const std::exception&) {
+            // It ended on its own meanwhile.
+          }
+        }
+        client_query(admin_url_, "DROP DATABASE IF EXISTS " + name_);
+      }
+    } catch (const std::exception& error) {
+      std::cerr << "warning: could not drop scratch database " << name_ << ": " << error.what() << "\n";
+    }
+  }
+
+  ServerScratch(const ServerScratch&) = delete;
+  ServerScratch& operator=(const ServerScratch&) = delete;
+
+  std::string url() const override { return url_; }
+  std::string dialect() const override { return dialect_; }
+
+ private:
+  // Unique across processes (pid), within one (counter), and across runs on a server that
+  // outlives them, where a pid comes back (random suffix). Lower case: PostgreSQL folds.
+  static std::string unique_name() {
+    static int counter = 0;
+    static std::mt19937 random(std::random_device{}());
+    char suffix[8];
+    std::snprintf(suffix, sizeof suffix, "%04x", static_cast<unsigned>(random() & 0xffff));
+    return "tandem_scratch_" + std::to_string(getpid()) + "_" + std::to_string(++counter) + "_" + suffix;
+  }
+
+  std::string dialect_;
+  std::string admin_url_;
+  std::string name_;
+  std::string url_;
+};
+
+// Adds a scratch database of `dialect` when `variable` names a test server; otherwise
+// leaves the dialect out with one warning per process, or throws when servers are required.
+void add_server_scratch(std::vector<std::unique_ptr<ScratchDatabase>>& databases, const std::string& dialect,
+                        const std::string& display_name, const char* variable) {
+  const std::string admin_url = environment(variable);
+  if (!admin_url.empty()) {
+    databases.push_back(std::make_unique<ServerScratch>(dialect, admin_url));
+    return;
+  }
+  if (servers_required())
+    throw std::runtime_error(std::string(variable) + " is not set, and the test servers are required (CI=true or " +
+                             "TANDEM_REQUIRE_SERVERS=1): run the tests under tools/test-servers.sh");
+  static std::set<std::string> warned;
+  if (warned.insert(dialect).second)
+    std::cerr << "*** WARNING: SKIPPING " << display_name << " conformance: " << variable
+              << " is not set (run tests under tools/test-servers.sh) ***\n";
+}
+
 }  // namespace
+
+bool servers_required() {
+  return environment("CI") == "true" || environment("TANDEM_REQUIRE_SERVERS") == "1";
+}
 
 std::vector<std::unique_ptr<ScratchDatabase>> scratch_databases() {
   std::vector<std::unique_ptr<ScratchDatabase>> databases;
   databases.push_back(std::make_unique<SqliteScratch>());
+  add_server_scratch(databases, "postgresql", "PostgreSQL", "TANDEM_TEST_POSTGRESQL_URL");
+  add_server_scratch(databases, "mysql", "MariaDB", "TANDEM_TEST_MYSQL_URL");
   return databases;
+}
+
+std::vector<std::string> client_query(const std::string& url_text, const std::string& sql) {
+  const auto url = DatabaseUrl::parse(url_text);
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  const std::string port = url.port ? std::to_string(*url.port) : "";
+  if (url.dialect == DialectKind::postgresql) {
+    // -X: no ~/.psqlrc; -A -t -F: bare rows, '|' between columns. Everything the
+    // connection needs is given, so stray PG* variables cannot redirect it.
+    args = {"psql", "-X", "-q", "-A", "-t", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d", url.database, "-c", sql};
+    if (!url.host.empty()) args.insert(args.end(), {"-h", url.host});
+    if (!port.empty()) args.insert(args.end(), {"-p", port});
+    if (!url.user.empty()) args.insert(args.end(), {"-U", url.user});
+    if (url.password) env["PGPASSWORD"] = *url.password;
+    env["PGCONNECT_TIMEOUT"] = "10";
+  } else if (url.dialect == DialectKind::mysql) {
+    // --no-defaults: no option files (the system server's socket, a user's password).
+    args = {"mariadb", "--no-defaults", "-N", "-B", "--connect-timeout=10", "-e", sql};
+    if (!url.host.empty()) args.insert(args.end(), {"-h", url.host, "--protocol=TCP"});
+    if (!port.empty()) args.insert(args.end(), {"-P", port});
+    if (!url.user.empty()) args.insert(args.end(), {"-u", url.user});
+    args.push_back(url.database);
+    if (url.password) env["MYSQL_PWD"] = *url.password;
+  } else {
+    throw std::runtime_error("client_query needs a postgresql:// or mysql:// URL, not " + url.redacted());
+  }
+  const auto result = run_client(args, env);
+  if (result.exit_code != 0)
+    throw std::runtime_error(args.front() + " on " + url.redacted() + " failed (exit " +
+                             std::to_string(result.exit_code) + ") running: " + sql + "\n" + result.err + result.out);
+  auto rows = lines_of(result.out);
+  if (url.dialect == DialectKind::mysql)
+    for (auto& row : rows)
+      for (auto& c : row)
+        if (c == '\t') c = '|';
+  return rows;
 }
 
 Result run_phase(const std::string& command, const std::string& url, const std::filesystem::path& repos,

@@ -19,8 +19,20 @@ class ScratchDatabase {
   virtual std::string dialect() const = 0;
 };
 
-// One scratch database per available dialect.
+// One scratch database per available dialect, SQLite first. PostgreSQL and MariaDB come
+// from the test servers that tools/test-servers.sh starts (TANDEM_TEST_POSTGRESQL_URL,
+// TANDEM_TEST_MYSQL_URL: admin URLs of a maintenance database); each is a fresh database
+// dropped when its object goes away. A variable that is not set leaves its dialect out
+// with a warning, or throws when servers_required().
 std::vector<std::unique_ptr<ScratchDatabase>> scratch_databases();
+
+// True when the test servers must be there: CI=true or TANDEM_REQUIRE_SERVERS=1.
+bool servers_required();
+
+// Runs `sql` on a postgresql:// or mysql:// URL through the psql / mariadb command-line
+// client (not through tandem's dialects), the password passed in the environment. Returns
+// the rows, columns joined by '|'; throws std::runtime_error with the client's output.
+std::vector<std::string> client_query(const std::string& url, const std::string& sql);
 
 // Runs a phase command of the CLI on `url` with the repositories in `repos`.
 Result run_phase(const std::string& command, const std::string& url, const std::filesystem::path& repos,
