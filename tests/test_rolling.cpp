@@ -166,6 +166,8 @@ TEST_CASE("rolling upgrade: two releases writing at once while migrate backfills
   for (const auto& database : scratch_databases()) {
     CAPTURE(database->dialect());
     Project project(database->url());
+    // An application with concurrent writers runs SQLite in WAL mode, as the demo does.
+    if (database->dialect() == "sqlite") execute(project.url, "PRAGMA journal_mode = WAL");
     REQUIRE(project.tandem({"upgrade", "--to", "1"}).exit_code == 0);
     std::string nodes = "INSERT INTO compute_nodes (id, hypervisor_hostname) VALUES ";
     for (int i = 1; i <= 10; ++i) nodes += (i > 1 ? ", " : "") + fmt::format("({}, 'node-{}')", i, i);

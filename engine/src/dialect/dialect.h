@@ -61,7 +61,7 @@ class SqlRenderer {
   virtual std::vector<Step> rename_table(const ops::RenameTable& op) const;
 
   // Data statements (unbatched forms).
-  virtual std::string copy_rows(const ops::CopyRows& op) const = 0;
+  virtual std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const = 0;
 
   // Sync triggers (DESIGN §4); each step records what it installs.
   virtual std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const = 0;

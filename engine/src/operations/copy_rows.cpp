@@ -28,7 +28,7 @@ void CopyRows::validate(ValidationContext& context) const {
   require_identifiers(key, "key column", context);
 }
 
-std::vector<Step> CopyRows::render(const RenderContext& context) const { return {{context.sql.copy_rows(*this)}}; }
+std::vector<Step> CopyRows::render(const RenderContext& context) const { return {{context.sql.copy_rows(*this, context)}}; }
 
 std::string CopyRows::describe() const { return fmt::format("copy rows {} -> {}", from, to); }
 

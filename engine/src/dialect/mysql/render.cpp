@@ -241,7 +241,7 @@ std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op) const 
   return {{fmt::format("RENAME TABLE {} TO {}", quote(op.from), quote(op.to))}};
 }
 
-std::string MysqlRenderer::copy_rows(const ops::CopyRows& op) const {
+std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContext&) const {
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {
     targets.push_back(quote(target));

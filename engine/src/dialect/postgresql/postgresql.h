@@ -34,7 +34,7 @@ class PostgresqlRenderer final : public SqlRenderer {
   std::vector<Step> drop_index(const std::string& table, const std::string& index) const override;
   std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
                                     const RenderContext& context) const override;
-  std::string copy_rows(const ops::CopyRows& op) const override;
+  std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const override;
 
   std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
   std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const override;

@@ -209,22 +209,28 @@ std::vector<Step> PostgresqlRenderer::drop_constraint(const std::string& table, 
   return {{fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", quote(table), quote(name))}};
 }
 
-std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op) const {
+std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContext& context) const {
+  // PostgreSQL's ON CONFLICT ... DO UPDATE needs the conflict's columns: `key:`, else the
+  // target's primary key.
+  std::vector<std::string> key = op.key;
+  if (key.empty())
+    if (const auto* table = context.schema.find_table(op.to)) key = table->primary_key();
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {
     targets.push_back(quote(target));
     sources.push_back(expression);
-    if (std::find(op.key.begin(), op.key.end(), target) == op.key.end())
+    if (std::find(key.begin(), key.end(), target) == key.end())
       updates.push_back(fmt::format("{0} = EXCLUDED.{0}", quote(target)));
   }
   std::string sql = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", quote(op.to), fmt::join(targets, ", "),
                                 fmt::join(sources, ", "), quote(op.from), op.where.value_or("true"));
   if (op.on_conflict == "skip") return sql + " ON CONFLICT DO NOTHING";
   if (op.on_conflict == "update") {
-    // PostgreSQL needs the conflict's target. Without `key:` it is the target's primary
-    // key, by the name PostgreSQL gives it (<table>_pkey), as in every table tandem creates.
-    const std::string target = op.key.empty() ? "ON CONSTRAINT " + quote(op.to + "_pkey")
-                                              : "(" + quoted_list(*this, op.key) + ")";
+    if (key.empty())
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("copy_rows {} -> {}: on_conflict update needs `key:` or a primary key on {}", op.from,
+                              op.to, op.to));
+    const std::string target = "(" + quoted_list(*this, key) + ")";
     if (updates.empty()) return sql + fmt::format(" ON CONFLICT {} DO NOTHING", target);
     return sql + fmt::format(" ON CONFLICT {} DO UPDATE SET {}", target, fmt::join(updates, ", "));
   }

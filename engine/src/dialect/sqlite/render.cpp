@@ -194,7 +194,7 @@ std::vector<Step> SqliteRenderer::rebuild(const schema::Table& table, const sche
   return steps;
 }
 
-std::string SqliteRenderer::copy_rows(const ops::CopyRows& op) const {
+std::string SqliteRenderer::copy_rows(const ops::CopyRows& op, const RenderContext&) const {
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {
     targets.push_back(quote(target));

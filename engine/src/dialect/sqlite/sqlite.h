@@ -28,7 +28,7 @@ class SqliteRenderer final : public SqlRenderer {
                                 const RenderContext& context) const override;
   std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
                                     const RenderContext& context) const override;
-  std::string copy_rows(const ops::CopyRows& op) const override;
+  std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const override;
 
   std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
   std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const override;
