@@ -140,6 +140,14 @@ TEST_CASE("cli errors: an unknown command or option exits 64") {
     args = {"check", "expand_repo"};
     message = "expand_repo";
   }
+  SUBCASE("a word after status") {
+    args = {"status", "api", "--db", project.dir.sqlite_url("app.db")};
+    message = "tandem status takes no arguments, got 'api'";
+  }
+  SUBCASE("a word after history") {
+    args = {"history", "cell1", "--db", project.dir.sqlite_url("app.db")};
+    message = "tandem history takes no arguments, got 'cell1'";
+  }
   SUBCASE("no command") {
     args = {};
     message = "no command";

@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
     const auto line = parse(argc, argv, help);
     if (help) return 0;
     const std::string& command = line.command;
+    // Only `new` takes a word after the command; a stray one is a mistake, not ignored.
+    if (command != "new" && !line.arguments.empty())
+      throw Error(ErrorKind::usage, fmt::format("tandem {} takes no arguments, got '{}' (options start with --)", command,
+                                                line.arguments.front()));
     if (command == "check") return tandem::cli::run_check(line);
     if (command == "new") return tandem::cli::run_new(line);
     if (command == "status") return tandem::cli::run_status(line);

@@ -5,16 +5,11 @@
 #include <set>
 
 #include "../cli.h"
-#include "tandem/error.h"
 #include "tandem/repository_tools.h"
 
 namespace tandem::cli {
 
 int run_check(const CommandLine& line) {
-  if (!line.arguments.empty())
-    throw Error(ErrorKind::usage, fmt::format("tandem check takes no arguments, got '{}' (use --repos DIR for the "
-                                              "repositories' folder)",
-                                              line.arguments.front()));
   const Findings findings = check_repositories(line.repos_folder());
   // Problems that make a repository unreadable or misaligned (exit 65), as opposed to
   // units that read fine but break a rule (exit 1).

@@ -4,13 +4,10 @@
 #include <iostream>
 
 #include "../cli.h"
-#include "tandem/error.h"
 
 namespace tandem::cli {
 
 int run_phase(const CommandLine& line) {
-  if (!line.arguments.empty())
-    throw Error(ErrorKind::usage, fmt::format("tandem {} takes no arguments, got '{}'", line.command, line.arguments.front()));
   Engine engine(line.deployment());
   const RunOptions options = line.run_options();
   const RunReport report =
