@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "conformance.h"
 
@@ -282,5 +284,64 @@ TEST_CASE("conformance: state store records versions, history and checksums") {
     const auto s = snapshot(database->url());
     CHECK(s.find_table("tandem_version") == nullptr);
     CHECK(s.find_table("tandem_history") == nullptr);
+  }
+}
+
+TEST_CASE("conformance: a second run waits --wait seconds, then exits 75 naming the holder") {
+  for (const auto& database : scratch_databases()) {
+    CAPTURE(database->dialect());
+    Repo repo;
+    const int first = spawn_tandem({"expand", "--db", database->url(), "--repos", repo.dir.path().string()},
+                                   repo.dir.path(), {{"TANDEM_STEP_DELAY_MS", "1500"}});
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    // The lock is per database: another database of the same kind is not held up.
+    for (const auto& other : scratch_databases())
+      if (other->dialect() == database->dialect()) require_ok(run_phase("expand", other->url(), repo.dir.path()));
+    const auto started = std::chrono::steady_clock::now();
+    const Result second = run_phase("expand", database->url(), repo.dir.path(), {"--wait", "1"});
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK(second.exit_code == 75);
+    CHECK(second.err.find("holds the lock") != std::string::npos);
+    CHECK(second.err.find("pid " + std::to_string(first)) != std::string::npos);
+    CHECK(waited >= 1.0);
+    CHECK(wait_for(first) == 0);
+    const Result again = run_phase("expand", database->url(), repo.dir.path(), {"--wait", "1"});
+    CHECK(again.exit_code == 0);
+    CHECK(again.out.find("nothing to do") != std::string::npos);
+    CHECK(query_rows(database->url(), "SELECT status FROM tandem_history WHERE phase = 'expand'") ==
+          std::vector<std::string>{"done"});
+  }
+}
+
+TEST_CASE("conformance: sync_table mirrors the rows an ON DELETE CASCADE removes") {
+  for (const auto& database : scratch_databases()) {
+    CAPTURE(database->dialect());
+    Repo repo;
+    repo.add("copy", R"Y(description: children mirrored both ways into a new table
+operations:
+  - create_table:
+      name: child_copy
+      columns:
+        - {name: child_id, type: integer, primary_key: true}
+        - {name: label, type: string(32)}
+  - sync_table:
+      from: children
+      to: child_copy
+      key: child_id
+      columns: {child_id: NEW.id, label: NEW.label}
+      both_ways: true
+)Y",
+             "", "");
+    require_ok(run_phase("expand", database->url(), repo.dir.path()));
+    const auto url = database->url();
+    execute(url, "INSERT INTO parents (id, name) VALUES (1, 'one'), (2, 'two')");
+    execute(url, "INSERT INTO children (id, parent_id, label) VALUES (10, 1, 'a'), (11, 1, 'b'), (20, 2, 'c')");
+    execute(url, "UPDATE child_copy SET label = 'C' WHERE child_id = 20");
+    CHECK(query_rows(url, "SELECT id, label FROM children ORDER BY id") == std::vector<std::string>{"10|a", "11|b", "20|C"});
+    // SQLite enforces foreign keys only where the application turns them on.
+    execute(url, std::string(database->dialect() == "sqlite" ? "PRAGMA foreign_keys = ON; " : "") +
+                     "DELETE FROM parents WHERE id = 1");
+    CHECK(query_rows(url, "SELECT id FROM children") == std::vector<std::string>{"20"});
+    CHECK(query_rows(url, "SELECT child_id, label FROM child_copy ORDER BY child_id") == std::vector<std::string>{"20|C"});
   }
 }

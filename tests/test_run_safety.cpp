@@ -121,29 +121,6 @@ operations:
   CHECK(Sqlite(dir / "app.db").schema_dump() == expected_after);
 }
 
-TEST_CASE("two runs at once: one runs, the other waits --wait seconds then exits 75 naming the holder") {
-  TempDir dir;
-  write_version(dir.path(), "001", "initial", kTwoTables, "", "");
-  const int first = spawn_tandem({"expand", "--db", dir.sqlite_url("app.db"), "--repos", dir.path().string()}, dir.path(),
-                                 {{"TANDEM_STEP_DELAY_MS", "1500"}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const auto started = std::chrono::steady_clock::now();
-  const Result second = tandem_at(dir, {"expand", "--wait", "1"});
-  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  CHECK(second.exit_code == 75);
-  CHECK(second.err.find("holds the lock") != std::string::npos);
-  CHECK(second.err.find("pid " + std::to_string(first)) != std::string::npos);
-  CHECK(waited >= 1.0);
-  CHECK(wait_for(first) == 0);
-  Sqlite db(dir / "app.db");
-  CHECK(db.value("SELECT count(*) FROM tandem_history WHERE phase = 'expand' AND version = '001'") == "1");
-  CHECK(db.value("SELECT status FROM tandem_history WHERE phase = 'expand' AND version = '001'") == "done");
-  // With the lock free again, a second run finds nothing to do.
-  const Result again = tandem_at(dir, {"expand", "--wait", "1"});
-  CHECK(again.exit_code == 0);
-  CHECK(again.out.find("nothing to do") != std::string::npos);
-}
-
 TEST_CASE("editing an applied unit stops the next run, naming the file") {
   TempDir dir;
   write_version(dir.path(), "001", "initial", kTwoTables, "", "");
