@@ -11,7 +11,7 @@
 
 namespace tandem::cli {
 
-enum class Format { text, json, github };
+enum class Format { text, json, github, yaml };
 
 struct CommandLine {
   std::string command;
@@ -30,6 +30,16 @@ struct CommandLine {
   std::optional<std::string> database_role;
   std::optional<std::string> cell;
   bool check = false;
+  std::optional<std::string> model;      // --model DIR (compare, verify)
+  std::optional<std::string> dev_db;     // --dev-db URL (verify)
+  std::optional<std::string> max_rows;   // --max-rows N (archive); validated by the command
+  std::optional<std::string> before;     // --before DATE (archive, purge); validated by the command
+  bool until_complete = false;           // archive
+  bool purge_too = false;                // archive --purge
+  bool all = false;                      // purge --all
+  int sleep_ms = 0;                      // --sleep MS between batches (migrate, archive)
+  int batch_size = 1000;                 // migrate
+  std::optional<long long> max_count;    // migrate: at most this many rows this run
 
   // The deployment from --db, --config, ./tandem.yaml or TANDEM_DATABASE_URL, in that order.
   Deployment deployment() const;
@@ -42,5 +52,10 @@ int run_new(const CommandLine& line);
 int run_phase(const CommandLine& line);  // expand, migrate, contract, upgrade
 int run_status(const CommandLine& line);
 int run_history(const CommandLine& line);
+int run_inspect(const CommandLine& line);
+int run_compare(const CommandLine& line);
+int run_verify(const CommandLine& line);
+int run_archive(const CommandLine& line);
+int run_purge(const CommandLine& line);
 
 }  // namespace tandem::cli

@@ -41,6 +41,9 @@ RunOptions CommandLine::run_options() const {
   options.wait = std::chrono::seconds(wait_seconds);
   options.lock_timeout = std::chrono::milliseconds(lock_timeout_ms);
   options.lock_retries = lock_retries;
+  options.batch_size = batch_size;
+  options.max_count = max_count;
+  options.sleep = std::chrono::milliseconds(sleep_ms);
   if (!db) options.role = database_role;
   options.database = cell;
   if (format == Format::text)

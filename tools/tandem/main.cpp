@@ -29,6 +29,11 @@ Commands:
   contract            run pending contract units (removals; drops expand's triggers)
   upgrade             offline: expand, migrate and contract at once, no triggers
   history             the units each database ran
+  inspect             print the live schema in the model format (--format yaml|json)
+  compare             report drift between the model and the live databases (exit 1 on drift)
+  verify              apply every version to scratch databases and compare with the model
+  archive             move soft-deleted rows (and their children) to the shadow tables
+  purge               delete rows from the shadow tables (--before DATE or --all)
 
 Options)";
 
@@ -54,7 +59,19 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("lock-retries", po::value<int>(&line.lock_retries), "attempts after a lost lock fight, with doubling backoff (default 10)")
       ("database", po::value<std::string>(), "only databases of this role (api, cell, main); with --db, the role of that database")
       ("cell", po::value<std::string>(), "only the cell with this name")
-      ("check", po::bool_switch(&line.check), "status: exit with the readiness code");
+      ("check", po::bool_switch(&line.check), "status: exit with the readiness code")
+      ("model", po::value<std::string>(), "compare, verify: folder with <role>.yaml models (default: the config's, else ./model)")
+      ("dev-db", po::value<std::string>(), "verify: a PostgreSQL or MySQL server URL to make scratch databases on "
+                                           "(default: SQLite in memory)")
+      ("max-rows", po::value<std::string>(), "archive: at most this many parent rows per table and run")
+      ("before", po::value<std::string>(), "archive, purge: only rows deleted before this date (2026-01-31, "
+                                           "2026-01-31T12:00:00)")
+      ("until-complete", po::bool_switch(&line.until_complete), "archive: repeat until nothing is left")
+      ("purge", po::bool_switch(&line.purge_too), "archive: purge the shadow tables afterwards")
+      ("all", po::bool_switch(&line.all), "purge: every shadow row")
+      ("sleep", po::value<int>(&line.sleep_ms), "migrate, archive: milliseconds to pause between batches")
+      ("batch-size", po::value<int>(&line.batch_size), "migrate: rows per batch (default 1000)")
+      ("max-count", po::value<long long>(), "migrate: at most this many rows this run; exits 1 while rows remain");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "")("arguments", po::value<std::vector<std::string>>(), "");
   po::options_description all;
@@ -87,11 +104,22 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
   if (values.count("to")) line.to = values["to"].as<long long>();
   if (values.count("database")) line.database_role = values["database"].as<std::string>();
   if (values.count("cell")) line.cell = values["cell"].as<std::string>();
+  if (values.count("model")) line.model = values["model"].as<std::string>();
+  if (values.count("dev-db")) line.dev_db = values["dev-db"].as<std::string>();
+  if (values.count("max-rows")) line.max_rows = values["max-rows"].as<std::string>();
+  if (values.count("before")) line.before = values["before"].as<std::string>();
+  if (line.sleep_ms < 0) throw Error(ErrorKind::usage, "--sleep must be zero or more milliseconds");
+  if (line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
+  if (values.count("max-count")) {
+    line.max_count = values["max-count"].as<long long>();
+    if (*line.max_count <= 0) throw Error(ErrorKind::usage, "--max-count must be a positive number of rows");
+  }
   if (line.wait_seconds < 0) throw Error(ErrorKind::usage, "--wait must be zero or more seconds");
   if (line.lock_timeout_ms <= 0) throw Error(ErrorKind::usage, "--lock-timeout must be a positive number of milliseconds");
   if (line.lock_retries < 0) throw Error(ErrorKind::usage, "--lock-retries must be zero or more");
   static const std::map<std::string, tandem::cli::Format> formats = {
-      {"text", tandem::cli::Format::text}, {"json", tandem::cli::Format::json}, {"github", tandem::cli::Format::github}};
+      {"text", tandem::cli::Format::text}, {"json", tandem::cli::Format::json}, {"github", tandem::cli::Format::github},
+      {"yaml", tandem::cli::Format::yaml}};
   auto it = formats.find(format);
   if (it == formats.end()) throw Error(ErrorKind::usage, fmt::format("--format {}: expected text, json or github", format));
   line.format = it->second;
@@ -116,6 +144,11 @@ int main(int argc, char** argv) {
     if (command == "history") return tandem::cli::run_history(line);
     if (command == "expand" || command == "migrate" || command == "contract" || command == "upgrade")
       return tandem::cli::run_phase(line);
+    if (command == "inspect") return tandem::cli::run_inspect(line);
+    if (command == "compare") return tandem::cli::run_compare(line);
+    if (command == "verify") return tandem::cli::run_verify(line);
+    if (command == "archive") return tandem::cli::run_archive(line);
+    if (command == "purge") return tandem::cli::run_purge(line);
     throw Error(ErrorKind::usage, fmt::format("unknown command '{}' (see tandem --help)", command));
   } catch (const Error& error) {
     // A driver message may quote a URL given by the user: hide any password in it.

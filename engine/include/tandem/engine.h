@@ -28,10 +28,22 @@ struct RunOptions {
   // so the application's writes are never queued behind tandem for longer.
   std::chrono::milliseconds lock_timeout{500};
   int lock_retries = 10;           // attempts after a lost lock fight, with doubling backoff
+  int batch_size = 1000;           // rows per migrate batch
+  std::optional<long long> max_count;     // at most this many rows this run (migrate)
+  std::chrono::milliseconds sleep{0};     // pause between migrate batches
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
   // Called with one line per event (unit started, done, SQL of a dry run).
   std::function<void(const std::string&)> on_event;
+};
+
+// One batched migrate operation's totals, for `Migration | Total Needed | Completed`.
+struct MigrationFigure {
+  std::string database;
+  std::string migration;    // "002 backfill instances.compute_id"
+  long long needed = 0;     // rows matching its condition when it started
+  long long completed = 0;  // rows it changed, over every run
+  bool done = false;
 };
 
 struct UnitOutcome {
@@ -39,13 +51,16 @@ struct UnitOutcome {
   Phase phase = Phase::expand;
   std::string version;
   std::string name;
-  std::string status;  // "applied", "dry-run"
+  std::string status;  // "applied", "dry-run", "incomplete" (migrate stopped by --max-count)
   double seconds = 0;
   std::vector<std::string> sql;  // what ran (or would run)
+  std::vector<MigrationFigure> migrations;
 };
 
 struct RunReport {
   std::vector<UnitOutcome> units;
+  // A migrate run stopped by --max-count with rows left: run it again.
+  bool rows_remain() const;
 };
 
 class Engine {

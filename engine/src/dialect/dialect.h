@@ -30,6 +30,9 @@ class SqlRenderer {
   // Identifiers are validated before they get here; quoting still protects keywords.
   virtual std::string quote(const std::string& identifier) const;
   virtual std::string literal(const std::string& text) const;
+  // A null-safe "a differs from b" (ANSI IS DISTINCT FROM), so a batch touches and
+  // counts only rows it really changes.
+  virtual std::string differs(const std::string& a, const std::string& b) const;
   // `?` placeholders in engine-written SQL become what the driver expects.
   virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
   virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;

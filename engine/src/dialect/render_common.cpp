@@ -18,6 +18,10 @@ std::string SqlRenderer::literal(const std::string& text) const {
   return quoted + "'";
 }
 
+std::string SqlRenderer::differs(const std::string& a, const std::string& b) const {
+  return fmt::format("({}) IS DISTINCT FROM ({})", a, b);
+}
+
 std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
   std::string definition = quote(column.name) + " " + column_type(column, table);
   if (!column.nullable && !column.primary_key) definition += " NOT NULL";

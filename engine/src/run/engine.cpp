@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "dialect/dialect.h"
 #include "run/unit_runner.h"
@@ -193,18 +194,26 @@ struct Engine::Impl {
         }
     }
     RunReport report;
+    BatchBudget budget(options.max_count);
+    // A database whose migrate stopped mid-version goes no further: versions run in order.
+    std::set<const DatabaseTarget*> unfinished;
     for (Phase phase : phases)
       for (const auto& version : repositories.versions) {
         if (version.number > last) break;
         const Unit& unit = version.units.at(phase);
         for (auto& database : all) {
-          if (!is_target(database) || database.versions.at(phase) >= unit.number) continue;
+          if (!is_target(database) || database.versions.at(phase) >= unit.number || unfinished.count(database.target))
+            continue;
           check_order(phase, unit, all);
           if (options.dry_run) {
             report.units.push_back(dry_run(database, unit, install_triggers, options));
           } else {
-            report.units.push_back(UnitRunner(*database.connection, *database.target, options, install_triggers).run(unit));
-            database.versions[phase] = unit.number;
+            report.units.push_back(
+                UnitRunner(*database.connection, *database.target, options, install_triggers, budget).run(unit));
+            if (report.units.back().status == "incomplete")
+              unfinished.insert(database.target);
+            else
+              database.versions[phase] = unit.number;
           }
         }
       }
@@ -284,6 +293,10 @@ std::vector<HistoryEntry> Engine::history(const RunOptions& options) {
 }
 
 long long Engine::latest_version() const { return impl_->repositories.latest(); }
+
+bool RunReport::rows_remain() const {
+  return std::any_of(units.begin(), units.end(), [](const UnitOutcome& unit) { return unit.status == "incomplete"; });
+}
 
 const char* readiness_text(Readiness readiness) {
   switch (readiness) {

@@ -53,8 +53,13 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
 }
 
 UnitRunner::UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options,
-                       bool install_triggers)
-    : connection_(connection), target_(target), options_(options), install_triggers_(install_triggers), state_(connection) {}
+                       bool install_triggers, BatchBudget& budget)
+    : connection_(connection),
+      target_(target),
+      options_(options),
+      install_triggers_(install_triggers),
+      budget_(budget),
+      state_(connection) {}
 
 void UnitRunner::event(const std::string& line) const {
   if (options_.on_event) options_.on_event(line);
@@ -110,6 +115,13 @@ UnitOutcome UnitRunner::run(const Unit& unit) {
   const auto started = std::chrono::steady_clock::now();
   UnitOutcome outcome{target_.name, unit.phase, unit.version, unit.name, "applied"};
   event(fmt::format("{}: {} {} {} ...", target_.name, phase_name(unit.phase), unit.version, unit.name));
+  if (unit.phase == Phase::migrate) {
+    run_batched(unit, outcome);
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    event(fmt::format("{}: migrate {} {} {} in {:.2f}s", target_.name, unit.version, unit.name,
+                      outcome.status == "incomplete" ? "stopped at --max-count" : "done", outcome.seconds));
+    return outcome;
+  }
   const auto journal = state_.journal(unit.phase, unit.version);
   bool journaled = journal.has_value() || !connection_.transactional_ddl();
   if (!journaled) {
@@ -250,6 +262,63 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   state_.finish_history(history_id, "done", index, std::nullopt);
   state_.forget_journal(unit.phase, unit.version);
   if (connection_.transactional_ddl()) connection_.commit();
+}
+
+void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
+  const auto& sql = connection_.renderer();
+  const schema::Schema before = connection_.snapshot();
+  const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
+  bool complete = true;
+  try {
+    for (size_t index = 0; index < unit.operations.size() && complete; ++index) {
+      const ops::Operation& operation = unit.operations[index];
+      if (unit.role_of(operation) != target_.role) continue;
+      const int position = static_cast<int>(index);
+      if (std::holds_alternative<ops::RawSql>(operation.body)) {
+        // Raw SQL cannot be batched: it runs once, in one transaction with its mark.
+        if (auto progress = state_.progress(unit.phase, unit.version, position); progress && progress->done) continue;
+        connection_.begin();
+        try {
+          for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
+          for (const auto& step : render(unit, operation, {sql, before, unit.version, install_triggers_})) {
+            connection_.execute(step.sql);
+            outcome.sql.push_back(step.sql);
+          }
+          for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
+          // Judged before it commits, so a schema change is rolled back where DDL can be.
+          check_phase_rule(unit, before, connection_.transactional_ddl());
+          state_.save_progress(unit.phase, unit.version, position, {"{}", 0, 0, true});
+          connection_.commit();
+        } catch (Error& error) {
+          connection_.rollback();
+          if (!error.file()) error.with_file(unit.path, operation.line);
+          throw;
+        }
+        continue;
+      }
+      MigrationFigure figure{target_.name, fmt::format("{} {}", unit.version, operation.describe())};
+      try {
+        complete = BatchRunner(connection_, state_, options_, budget_).run(unit, position, operation, before, figure);
+      } catch (Error& error) {
+        if (!error.file()) error.with_file(unit.path, operation.line);
+        throw;
+      }
+      outcome.migrations.push_back(figure);
+    }
+    if (complete) check_phase_rule(unit, before, false);
+  } catch (const Error& error) {
+    state_.finish_history(history_id, "failed", 0, error.describe());
+    throw;
+  }
+  if (!complete) {
+    state_.finish_history(history_id, "incomplete", 0, std::nullopt);
+    outcome.status = "incomplete";
+    return;
+  }
+  connection_.begin();
+  state_.set_version(unit.phase, unit.number);
+  state_.finish_history(history_id, "done", 0, std::nullopt);
+  connection_.commit();
 }
 
 }  // namespace tandem

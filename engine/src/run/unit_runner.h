@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "batch/batch_runner.h"
 #include "dialect/dialect.h"
 #include "state/state_store.h"
 #include "tandem/engine.h"
@@ -25,13 +26,17 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
 
 class UnitRunner {
  public:
-  UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options, bool install_triggers);
+  UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options, bool install_triggers,
+             BatchBudget& budget);
 
   UnitOutcome run(const Unit& unit);
 
  private:
   void run_transactional(const Unit& unit, UnitOutcome& outcome);
   void run_journaled(const Unit& unit, UnitOutcome& outcome);
+  // Migrate: each data operation in batches that commit with their cursor; the unit is
+  // marked migrated only when every one is done.
+  void run_batched(const Unit& unit, UnitOutcome& outcome);
   std::vector<Step> plan(const Unit& unit, schema::Schema& schema);
   // Runs `attempt`, retrying it with backoff while it loses lock fights.
   template <typename Attempt>
@@ -46,6 +51,7 @@ class UnitRunner {
   const DatabaseTarget& target_;
   const RunOptions& options_;
   bool install_triggers_;
+  BatchBudget& budget_;
   StateStore state_;
 };
 

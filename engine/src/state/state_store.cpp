@@ -123,6 +123,29 @@ void StateStore::forget_journal(Phase phase, const std::string& version) {
   connection_.update("DELETE FROM tandem_journal WHERE phase = ? AND version = ?", {phase_name(phase), version});
 }
 
+std::optional<StateStore::Progress> StateStore::progress(Phase phase, const std::string& version, int operation) {
+  // `cursor` is a reserved word on MySQL.
+  auto rows = connection_.query(
+      fmt::format("SELECT {}, rows_done, rows_found, done FROM tandem_progress WHERE phase = ? AND version = ? AND "
+                  "operation = ?",
+                  connection_.renderer().quote("cursor")),
+      {phase_name(phase), version, std::to_string(operation)});
+  if (rows.empty()) return std::nullopt;
+  return Progress{rows[0][0].value_or("{}"), std::stoll(rows[0][1].value_or("0")), std::stoll(rows[0][2].value_or("0")),
+                  rows[0][3].value_or("0") != "0"};
+}
+
+void StateStore::save_progress(Phase phase, const std::string& version, int operation, const Progress& progress) {
+  const std::vector<Value> key = {phase_name(phase), version, std::to_string(operation)};
+  connection_.update("DELETE FROM tandem_progress WHERE phase = ? AND version = ? AND operation = ?", key);
+  connection_.update(
+      fmt::format("INSERT INTO tandem_progress (phase, version, operation, {}, rows_done, rows_found, done, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  connection_.renderer().quote("cursor")),
+      {phase_name(phase), version, std::to_string(operation), progress.cursor, std::to_string(progress.rows_done),
+       std::to_string(progress.rows_found), progress.done ? "1" : "0", utc_now()});
+}
+
 void StateStore::record_trigger(const std::string& version, const TriggerRecord& record) {
   // A journaled step re-run after a crash records its trigger again.
   connection_.update("DELETE FROM tandem_triggers WHERE trigger_name = ?", {record.trigger});

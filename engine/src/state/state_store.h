@@ -48,6 +48,16 @@ class StateStore {
   void journal_step(Phase phase, const std::string& version, int step);
   void forget_journal(Phase phase, const std::string& version);
 
+  // How far one batched operation has got; the cursor is tandem's own JSON.
+  struct Progress {
+    std::string cursor = "{}";
+    long long rows_done = 0;
+    long long rows_found = 0;
+    bool done = false;
+  };
+  std::optional<Progress> progress(Phase phase, const std::string& version, int operation);
+  void save_progress(Phase phase, const std::string& version, int operation, const Progress& progress);
+
   void record_trigger(const std::string& version, const TriggerRecord& record);
   std::vector<TriggerRecord> triggers_of(const std::string& version);
   std::vector<std::pair<std::string, TriggerRecord>> all_triggers();

@@ -241,6 +241,10 @@ std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op) const 
   return {{fmt::format("RENAME TABLE {} TO {}", quote(op.from), quote(op.to))}};
 }
 
+std::string MysqlRenderer::differs(const std::string& a, const std::string& b) const {
+  return fmt::format("NOT (({}) <=> ({}))", a, b);
+}
+
 std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContext&) const {
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {

@@ -1,0 +1,9 @@
+#include "../cli.h"
+#include "tandem/error.h"
+
+namespace tandem::cli {
+
+// Coming with its issue; the option parsing and dispatch are in place.
+int run_verify(const CommandLine&) { throw Error(ErrorKind::usage, "tandem verify is not built yet"); }
+
+}  // namespace tandem::cli
