@@ -135,3 +135,80 @@ TEST_CASE("migrate in batches: rows written behind the cursor while it runs are 
     CHECK(items.value("SELECT count(*) FROM items WHERE b IS NULL") == "0");
   }
 }
+
+namespace {
+
+const char* kKeyPairs = R"Y(description: key pairs in the cells, and their new home in the api database
+database: cell
+operations:
+  - create_table:
+      name: key_pairs
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: user_id, type: string(64), nullable: false}
+        - {name: name, type: string(255), nullable: false}
+        - {name: public_key, type: text}
+        - {name: deleted, type: integer, nullable: false, default: "0"}
+  - database: api
+    create_table:
+      name: key_pairs
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: user_id, type: string(64), nullable: false}
+        - {name: name, type: string(255), nullable: false}
+        - {name: public_key, type: text}
+      unique: [[user_id, name]]
+)Y";
+
+const char* kMoveKeyPairs = R"Y(description: move live key pairs from every cell to the api database
+operations:
+  - move_rows:
+      from: {database: cell, table: key_pairs}
+      to: {database: api, table: key_pairs}
+      columns: {user_id: user_id, name: name, public_key: public_key}
+      unique: [user_id, name]
+      where: deleted = 0
+)Y";
+
+}  // namespace
+
+TEST_CASE("move_rows moves rows from every cell to the api database; a crash between insert and delete doubles nothing") {
+  auto databases = scratch_databases();
+  // The api database on the last dialect available (a server when there is one), cells on SQLite.
+  ScratchDatabase* api = databases.back().get();
+  TempDir cells;
+  TempDir dir;
+  write_version(dir.path(), "001", "key_pairs", kKeyPairs, "", "");
+  write_version(dir.path(), "002", "move", "", kMoveKeyPairs, "");
+  write_file(dir / "tandem.yaml", "repos: .\ndatabases:\n  api: " + api->url() + "\n  cells:\n    cell1: " +
+                                      cells.sqlite_url("cell1.db") + "\n    cell2: " + cells.sqlite_url("cell2.db") + "\n");
+  auto tandem = [&](const std::vector<std::string>& args) { return run_tandem(args, dir.path()); };
+  REQUIRE(tandem({"expand"}).exit_code == 0);
+  const std::vector<std::string> cell_urls = {cells.sqlite_url("cell1.db"), cells.sqlite_url("cell2.db")};
+  int expected = 0;
+  for (size_t cell = 0; cell < cell_urls.size(); ++cell) {
+    std::string rows = "INSERT INTO key_pairs (user_id, name, public_key, deleted) VALUES ";
+    for (int i = 0; i < 700; ++i) {
+      const bool deleted = i % 10 == 0;
+      expected += !deleted;
+      rows += fmt::format("{}('user-{}', 'key-{}', 'ssh-rsa {}', {})", i ? ", " : "", cell, i, i, deleted ? i + 1 : 0);
+    }
+    execute(cell_urls[cell], rows);
+  }
+  // As a crash between the target's commit and the source's delete would leave it: some
+  // rows of cell1 are in the api database already, still in cell1 too.
+  execute(api->url(), "INSERT INTO key_pairs (user_id, name, public_key) VALUES ('user-0', 'key-1', 'ssh-rsa 1'), "
+                      "('user-0', 'key-2', 'ssh-rsa 2')");
+  const Result migrate = tandem({"migrate", "--batch-size", "100"});
+  REQUIRE_MESSAGE(migrate.exit_code == 0, migrate.all());
+  CHECK(migrate.out.find("Total Needed") != std::string::npos);
+  CHECK(query_rows(api->url(), "SELECT count(*) FROM key_pairs") == std::vector<std::string>{std::to_string(expected)});
+  CHECK(query_rows(api->url(), "SELECT count(*) FROM (SELECT user_id, name FROM key_pairs GROUP BY user_id, name "
+                               "HAVING count(*) > 1) doubled") == std::vector<std::string>{"0"});
+  for (const auto& url : cell_urls) {
+    // Only the soft-deleted rows stay behind.
+    CHECK(query_rows(url, "SELECT count(*) FROM key_pairs WHERE deleted = 0") == std::vector<std::string>{"0"});
+    CHECK(query_rows(url, "SELECT count(*) FROM key_pairs") == std::vector<std::string>{"70"});
+  }
+  CHECK(tandem({"status", "--check"}).exit_code == 4);
+}

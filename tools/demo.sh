@@ -275,6 +275,37 @@ status_code=0
 run status --check || status_code=$?
 expect "tandem status --check" "$status_code" 0
 
+step "Housekeeping: three instances per cell are deleted (soft: deleted = id); tandem archive moves them to the shadow tables"
+for cell in 1 2; do
+  gone="'seed-$cell-001', 'seed-$cell-002', 'seed-$cell-003'"
+  # Nova-style: the instance's metadata is soft-deleted with it; its instance_extra row
+  # is not, and moves only because it references the instance.
+  sql cell$cell.db "
+    INSERT INTO instance_metadata (instance_uuid, key, value, created_at)
+      SELECT uuid, k.key, 'v', datetime('now') FROM instances, (SELECT 'role' AS key UNION ALL SELECT 'owner') k
+      WHERE uuid IN ($gone, 'seed-$cell-004');
+    INSERT INTO instance_extra (instance_uuid, flavor, created_at)
+      SELECT uuid, 'm1.small', datetime('now') FROM instances WHERE uuid IN ($gone, 'seed-$cell-004');
+    UPDATE instances SET deleted = id, deleted_at = datetime('now'), vm_state = 'deleted' WHERE uuid IN ($gone);
+    UPDATE instance_metadata SET deleted = id, deleted_at = datetime('now') WHERE instance_uuid IN ($gone);"
+done
+archive_code=0
+run archive --verbose || archive_code=$?
+expect "tandem archive exit code (1 = rows archived)" "$archive_code" 1
+for cell in 1 2; do
+  expect "cell$cell: instances / metadata / extra rows in the shadow tables" \
+    "$(sql cell$cell.db "SELECT (SELECT count(*) FROM shadow_instances) || ' / ' ||
+                                (SELECT count(*) FROM shadow_instance_metadata) || ' / ' ||
+                                (SELECT count(*) FROM shadow_instance_extra)")" "3 / 6 / 3"
+  expect "cell$cell: soft-deleted instances left / metadata and extra rows of the live seed-$cell-004" \
+    "$(sql cell$cell.db "SELECT (SELECT count(*) FROM instances WHERE deleted <> 0) || ' / ' ||
+                                (SELECT count(*) FROM instance_metadata WHERE instance_uuid = 'seed-$cell-004') || ' / ' ||
+                                (SELECT count(*) FROM instance_extra WHERE instance_uuid = 'seed-$cell-004')")" "0 / 2 / 1"
+done
+archive_code=0
+run archive || archive_code=$?
+expect "tandem archive again (0 = nothing archived)" "$archive_code" 0
+
 step "What cell1 ran"
 run history --cell cell1
 

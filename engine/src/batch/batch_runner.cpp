@@ -109,16 +109,95 @@ BatchPlan plan_for(const ops::Operation& operation, const SqlRenderer& sql, cons
 
 }  // namespace
 
-BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget)
-    : connection_(connection), state_(state), options_(options), budget_(budget) {}
+BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget,
+                         PeerLookup peers)
+    : connection_(connection), state_(state), options_(options), budget_(budget), peers_(std::move(peers)) {}
 
 bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operation, const schema::Schema& schema,
                       MigrationFigure& figure) {
+  if (const auto* move = std::get_if<ops::MoveRows>(&operation.body)) return run_move(unit, index, *move, schema, figure);
   const SqlRenderer& sql = connection_.renderer();
   const RenderContext context{sql, schema, unit.version, true};
   const BatchPlan plan = plan_for(operation, sql, schema, context);
-  const std::string table = sql.quote(plan.table), key = key_list(sql, plan.key);
-  const std::string condition = plan.where ? "(" + *plan.where + ")" : "1 = 1";
+  return walk(unit, index, plan.table, plan.key, plan.where, {}, plan.max_passes, figure,
+              {nullptr, [&](const std::vector<Row>&, const std::string& range, const std::vector<Value>& bounds) {
+                 return connection_.update(plan.statement(range), bounds);
+               }});
+}
+
+bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
+                           MigrationFigure& figure) {
+  const SqlRenderer& sql = connection_.renderer();
+  Connection& target = peers_(op.to.database);
+  const SqlRenderer& target_sql = target.renderer();
+  const auto key = op.key.empty() ? ops::require_table(schema, op.from.table, "move_rows").primary_key() : op.key;
+  if (key.empty())
+    throw Error(ErrorKind::step_failed,
+                fmt::format("move_rows from {}: the table has no primary key to walk in batches; give `key:`", op.from.table));
+  std::vector<std::string> expressions, targets, unique_checks;
+  for (const auto& [column, expression] : op.columns) {
+    expressions.push_back("(" + expression + ")");
+    targets.push_back(target_sql.quote(column));
+  }
+  std::vector<size_t> unique_positions;
+  for (const auto& column : op.unique) {
+    auto it = std::find_if(op.columns.begin(), op.columns.end(), [&](const auto& pair) { return pair.first == column; });
+    if (it == op.columns.end())
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("move_rows {} -> {}: unique column '{}' is not one of its columns", op.from.table,
+                              op.to.table, column));
+    unique_positions.push_back(static_cast<size_t>(it - op.columns.begin()));
+    unique_checks.push_back(fmt::format("{} = ?", target_sql.quote(column)));
+  }
+  std::vector<std::string> marks(op.columns.size(), "?");
+  const std::string exists = fmt::format("SELECT 1 FROM {} WHERE {}", target_sql.quote(op.to.table),
+                                         fmt::join(unique_checks, " AND "));
+  const std::string insert = fmt::format("INSERT INTO {} ({}) VALUES ({})", target_sql.quote(op.to.table),
+                                         fmt::join(targets, ", "), fmt::join(marks, ", "));
+  BatchHandlers handlers;
+  handlers.outside = [&](const std::vector<Row>& rows) {
+    long long inserted = 0;
+    target.begin();
+    try {
+      for (const auto& row : rows) {
+        const std::vector<Value> values(row.begin() + static_cast<long>(key.size()), row.end());
+        std::vector<Value> unique_values;
+        for (size_t position : unique_positions) unique_values.push_back(values[position]);
+        if (!target.query(exists, unique_values).empty()) continue;  // moved before a crash
+        inserted += target.update(insert, values);
+      }
+      target.commit();
+    } catch (...) {
+      target.rollback();
+      throw;
+    }
+    return inserted;
+  };
+  handlers.inside = [&](const std::vector<Row>& rows, const std::string&, const std::vector<Value>&) -> long long {
+    if (op.then == "keep") return 0;
+    // Exactly the rows copied: a row written into the range since is left for the next pass.
+    std::vector<std::string> tuples;
+    std::vector<Value> keys;
+    for (const auto& row : rows) {
+      std::vector<std::string> one(key.size(), "?");
+      tuples.push_back(key.size() == 1 ? "?" : fmt::format("({})", fmt::join(one, ", ")));
+      keys.insert(keys.end(), row.begin(), row.begin() + static_cast<long>(key.size()));
+    }
+    return connection_.update(fmt::format("DELETE FROM {} WHERE {} IN ({})", sql.quote(op.from.table),
+                                          key.size() == 1 ? sql.quote(key[0]) : "(" + key_list(sql, key) + ")",
+                                          fmt::join(tuples, ", ")),
+                              keys);
+  };
+  return walk(unit, index, op.from.table, key, op.where, expressions, 20, figure, handlers);
+}
+
+bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_name, const std::vector<std::string>& key_columns,
+                       const std::optional<std::string>& where, const std::vector<std::string>& extra_columns,
+                       int max_passes, MigrationFigure& figure, const BatchHandlers& handlers) {
+  const SqlRenderer& sql = connection_.renderer();
+  const std::string table = sql.quote(table_name), key = key_list(sql, key_columns);
+  const std::string condition = where ? "(" + *where + ")" : "1 = 1";
+  const std::string selected = extra_columns.empty() ? key : key + ", " + fmt::format("{}", fmt::join(extra_columns, ", "));
 
   auto progress = state_.progress(unit.phase, unit.version, index);
   if (!progress) {
@@ -140,34 +219,32 @@ bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operati
     std::vector<Value> after;
     if (!cursor["after"].is_null())
       for (const auto& value : cursor["after"]) after.push_back(value.get<std::string>());
-    const std::string lower = after.empty() ? "" : compare_key(sql, plan.key, ">") + " AND ";
-    const auto keys = connection_.query(
-        fmt::format("SELECT {} FROM {} WHERE {}{} ORDER BY {} LIMIT {}", key, table, lower, condition, key, limit), after);
-    if (keys.empty()) {
+    const std::string lower = after.empty() ? "" : compare_key(sql, key_columns, ">") + " AND ";
+    const auto rows = connection_.query(
+        fmt::format("SELECT {} FROM {} WHERE {}{} ORDER BY {} LIMIT {}", selected, table, lower, condition, key, limit),
+        after);
+    if (rows.empty()) {
       // The end of a pass: done when it changed nothing, else a final pass from the start.
-      const bool settled = cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= plan.max_passes;
+      const bool settled = cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= max_passes;
       cursor = {{"pass", cursor["pass"].get<int>() + 1}, {"changed", 0}, {"after", nullptr}};
       progress->cursor = cursor.dump();
-      if (settled) {
-        progress->done = true;
-        state_.save_progress(unit.phase, unit.version, index, *progress);
-        figure.done = true;
-        return true;
-      }
+      progress->done = settled;
       state_.save_progress(unit.phase, unit.version, index, *progress);
+      figure.done = settled;
+      if (settled) return true;
       continue;
     }
     std::vector<Value> bounds = after;
-    for (const auto& column : keys.back()) bounds.push_back(column);
-    const std::string range = lower + compare_key(sql, plan.key, "<=");
-    long long changed = 0;
+    bounds.insert(bounds.end(), rows.back().begin(), rows.back().begin() + static_cast<long>(key_columns.size()));
+    const std::string range = lower + compare_key(sql, key_columns, "<=");
+    long long changed = handlers.outside ? handlers.outside(rows) : 0;
     connection_.begin();
     try {
       for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
-      changed = connection_.update(plan.statement(range), bounds);
+      changed += handlers.inside(rows, range, bounds);
       for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
       nlohmann::json last = nlohmann::json::array();
-      for (const auto& column : keys.back()) last.push_back(column.value_or(""));
+      for (size_t i = 0; i < key_columns.size(); ++i) last.push_back(rows.back()[i].value_or(""));
       cursor["after"] = last;
       cursor["changed"] = cursor["changed"].get<long long>() + changed;
       progress->cursor = cursor.dump();
@@ -178,7 +255,7 @@ bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operati
       connection_.rollback();
       throw;
     }
-    budget_.spend(static_cast<long long>(keys.size()));
+    budget_.spend(static_cast<long long>(rows.size()));
     figure.completed = progress->rows_done;
     if (options_.sleep.count() > 0) std::this_thread::sleep_for(options_.sleep);
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,20 +32,46 @@ class BatchBudget {
   std::optional<long long> remaining_;
 };
 
+// What one batch does with the rows of its key range. `outside` (optional) runs first,
+// outside the source transaction, and returns rows it changed elsewhere; `inside` runs
+// in the source transaction that also saves the cursor, and returns rows it changed.
+struct BatchHandlers {
+  std::function<long long(const std::vector<Row>& rows)> outside;
+  std::function<long long(const std::vector<Row>& rows, const std::string& range, const std::vector<Value>& bounds)>
+      inside;
+};
+
+// The one database of a role, for a move_rows target; throws when there is not exactly one.
+using PeerLookup = std::function<Connection&(const std::string& role)>;
+
 class BatchRunner {
  public:
-  BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget);
+  BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget,
+              PeerLookup peers);
 
-  // Runs operation `index` of `unit` (a backfill, copy_rows or delete_rows) until it is
-  // done or the budget is spent; `figure` gets its totals. Returns whether it is done.
+  // Runs operation `index` of `unit` (a backfill, copy_rows, delete_rows or move_rows)
+  // until it is done or the budget is spent; `figure` gets its totals. Returns whether
+  // it is done.
   bool run(const Unit& unit, int index, const ops::Operation& operation, const schema::Schema& schema,
            MigrationFigure& figure);
 
  private:
+  // move_rows: each batch is inserted into the target (skipping rows whose `unique`
+  // values are there already) and committed there first; only then are exactly those
+  // source rows deleted, with the cursor. A crash in between leaves rows in both places,
+  // which the next run's insert skips and its delete removes: nothing lost or doubled.
+  bool run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
+                MigrationFigure& figure);
+  // The keyset walk every batched operation shares: progress, passes, budget, sleep.
+  bool walk(const Unit& unit, int index, const std::string& table, const std::vector<std::string>& key,
+            const std::optional<std::string>& where, const std::vector<std::string>& extra_columns, int max_passes,
+            MigrationFigure& figure, const BatchHandlers& handlers);
+
   Connection& connection_;
   StateStore& state_;
   const RunOptions& options_;
   BatchBudget& budget_;
+  PeerLookup peers_;
 };
 
 }  // namespace tandem

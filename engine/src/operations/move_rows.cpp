@@ -2,7 +2,6 @@
 
 #include "dialect/dialect.h"
 #include "operations/common.h"
-#include "tandem/error.h"
 #include "unit/field_reader.h"
 
 namespace tandem::ops {
@@ -46,10 +45,23 @@ void MoveRows::validate(ValidationContext& context) const {
   require_identifiers(unique, "unique column", context);
 }
 
-std::vector<Step> MoveRows::render(const RenderContext&) const {
-  throw Error(ErrorKind::step_failed,
-              fmt::format("move_rows {}.{} -> {}.{} needs the online batch engine, which this build does not have yet",
-                          from.database, from.table, to.database, to.table));
+// What a dry run shows: the batch engine runs these per key range, inserting into the
+// database of role `to.database` and skipping rows whose `unique` values are there.
+std::vector<Step> MoveRows::render(const RenderContext& context) const {
+  std::vector<std::string> targets, sources;
+  for (const auto& [column, expression] : columns) {
+    targets.push_back(context.sql.quote(column));
+    sources.push_back(expression);
+  }
+  const std::string condition = where.value_or("1 = 1");
+  std::vector<Step> steps = {{fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} -- into the {} database, in "
+                                          "batches, skipping rows whose ({}) are there",
+                                          context.sql.quote(to.table), fmt::join(targets, ", "), fmt::join(sources, ", "),
+                                          context.sql.quote(from.table), condition, to.database, fmt::join(unique, ", "))}};
+  if (then == "delete")
+    steps.push_back({fmt::format("DELETE FROM {} WHERE {} -- the rows moved, batch by batch", context.sql.quote(from.table),
+                                 condition)});
+  return steps;
 }
 
 std::string MoveRows::describe() const {

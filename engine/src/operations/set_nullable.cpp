@@ -19,15 +19,20 @@ void SetNullable::validate(ValidationContext& context) const {
   context.require_identifier(column, "column");
 }
 
+// The shadow follows: archiving a row with the column NULL must not fail on the copy.
 std::vector<Step> SetNullable::render(const RenderContext& context) const {
-  return context.sql.set_nullable(table, column, context);
+  auto steps = context.sql.set_nullable(table, column, context);
+  if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column))
+    for (auto& step : context.sql.set_nullable(shadow->name, column, context)) steps.push_back(step);
+  return steps;
 }
 
 std::string SetNullable::describe() const { return fmt::format("make {}.{} nullable", table, column); }
 
 void SetNullable::apply(schema::Schema& schema) const {
-  if (auto* found = schema.find_table(table))
-    if (auto* spec = found->find_column(column)) spec->nullable = true;
+  for (const auto& name : {table, shadow_name(table)})
+    if (auto* found = schema.find_table(name))
+      if (auto* spec = found->find_column(column)) spec->nullable = true;
 }
 
 }  // namespace tandem::ops

@@ -86,13 +86,15 @@ struct Engine::Impl {
       if (version.number < first || version.number > last) continue;
       for (const auto& [phase, unit] : version.units)
         for (const auto& operation : unit.operations) {
-          const std::string& role = unit.role_of(operation);
-          if (std::find(roles.begin(), roles.end(), role) == roles.end())
-            throw Error(ErrorKind::bad_config,
-                        fmt::format("version {} {} targets the database role '{}', which this deployment lacks "
-                                    "(it has: {}); use a config with that role, or --db URL --database {}",
-                                    unit.version, phase_name(phase), role, fmt::join(roles, ", "), role))
-                .with_file(unit.path, operation.line);
+          std::vector<std::string> needed = {unit.role_of(operation)};
+          if (const auto* move = std::get_if<ops::MoveRows>(&operation.body)) needed.push_back(move->to.database);
+          for (const auto& role : needed)
+            if (std::find(roles.begin(), roles.end(), role) == roles.end())
+              throw Error(ErrorKind::bad_config,
+                          fmt::format("version {} {} targets the database role '{}', which this deployment lacks "
+                                      "(it has: {}); use a config with that role, or --db URL --database {}",
+                                      unit.version, phase_name(phase), role, fmt::join(roles, ", "), role))
+                  .with_file(unit.path, operation.line);
         }
     }
   }
@@ -146,6 +148,18 @@ struct Engine::Impl {
       for (const auto& statement : outcome.sql) options.on_event(statement + ";");
     }
     return outcome;
+  }
+
+  // The one database of `role`, as a move_rows target.
+  static Connection& peer(std::vector<Open>& all, const std::string& role) {
+    std::vector<Open*> found;
+    for (auto& database : all)
+      if (database.target->role == role) found.push_back(&database);
+    if (found.size() != 1 || !found.front()->connection)
+      throw Error(ErrorKind::bad_config,
+                  fmt::format("move_rows needs exactly one database of role '{}' to move rows to; the deployment has {}",
+                              role, found.size()));
+    return *found.front()->connection;
   }
 
   long long last_version(const RunOptions& options) const {
@@ -208,8 +222,9 @@ struct Engine::Impl {
           if (options.dry_run) {
             report.units.push_back(dry_run(database, unit, install_triggers, options));
           } else {
-            report.units.push_back(
-                UnitRunner(*database.connection, *database.target, options, install_triggers, budget).run(unit));
+            report.units.push_back(UnitRunner(*database.connection, *database.target, options, install_triggers, budget,
+                                              [&](const std::string& role) -> Connection& { return peer(all, role); })
+                                       .run(unit));
             if (report.units.back().status == "incomplete")
               unfinished.insert(database.target);
             else

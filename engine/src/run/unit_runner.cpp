@@ -53,12 +53,13 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
 }
 
 UnitRunner::UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options,
-                       bool install_triggers, BatchBudget& budget)
+                       bool install_triggers, BatchBudget& budget, PeerLookup peers)
     : connection_(connection),
       target_(target),
       options_(options),
       install_triggers_(install_triggers),
       budget_(budget),
+      peers_(std::move(peers)),
       state_(connection) {}
 
 void UnitRunner::event(const std::string& line) const {
@@ -298,7 +299,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
       }
       MigrationFigure figure{target_.name, fmt::format("{} {}", unit.version, operation.describe())};
       try {
-        complete = BatchRunner(connection_, state_, options_, budget_).run(unit, position, operation, before, figure);
+        complete = BatchRunner(connection_, state_, options_, budget_, peers_).run(unit, position, operation, before, figure);
       } catch (Error& error) {
         if (!error.file()) error.with_file(unit.path, operation.line);
         throw;

@@ -27,7 +27,7 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
 class UnitRunner {
  public:
   UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options, bool install_triggers,
-             BatchBudget& budget);
+             BatchBudget& budget, PeerLookup peers);
 
   UnitOutcome run(const Unit& unit);
 
@@ -52,6 +52,7 @@ class UnitRunner {
   const RunOptions& options_;
   bool install_triggers_;
   BatchBudget& budget_;
+  PeerLookup peers_;
   StateStore state_;
 };
 

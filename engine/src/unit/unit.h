@@ -25,7 +25,9 @@ struct Unit {
   std::vector<ops::Operation> operations;
 
   bool is_placeholder() const { return operations.empty(); }
+  // The role whose databases run `operation`; a move_rows runs on its source databases.
   const std::string& role_of(const ops::Operation& operation) const {
+    if (const auto* move = std::get_if<ops::MoveRows>(&operation.body)) return move->from.database;
     return operation.database ? *operation.database : database;
   }
   // Whether any operation runs on a database of `role`.

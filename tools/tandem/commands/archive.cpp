@@ -1,9 +1,130 @@
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <iostream>
+#include <set>
+
 #include "../cli.h"
-#include "tandem/error.h"
+#include "tandem/archive.h"
 
 namespace tandem::cli {
 
-// Coming with its issue; the option parsing and dispatch are in place.
-int run_archive(const CommandLine&) { throw Error(ErrorKind::usage, "tandem archive is not built yet"); }
+namespace {
+
+// nova-manage's exit codes for `db archive_deleted_rows`.
+constexpr int kNothingArchived = 0;
+constexpr int kRowsArchived = 1;
+constexpr int kBadMaxRows = 2;
+constexpr int kBadBefore = 4;
+
+std::optional<long long> positive_number(const std::string& text) {
+  long long value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value <= 0) return std::nullopt;
+  return value;
+}
+
+nlohmann::json counts_json(const std::vector<TableCount>& counts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& count : counts) out.push_back({{"database", count.database}, {"table", count.table}, {"rows", count.rows}});
+  return out;
+}
+
+nlohmann::json skipped_json(const std::vector<SkippedTable>& skipped) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& table : skipped)
+    out.push_back({{"database", table.database}, {"table", table.table}, {"reason", table.reason}});
+  return out;
+}
+
+void print_counts(const std::vector<TableCount>& counts, const std::string& heading, bool per_database) {
+  size_t width = 5;
+  for (const auto& count : counts) width = std::max(width, count.table.size());
+  if (per_database) std::cout << fmt::format("{:<12} ", "DATABASE");
+  std::cout << fmt::format("{:<{}} {}\n", "TABLE", width, heading);
+  for (const auto& count : counts) {
+    if (per_database) std::cout << fmt::format("{:<12} ", count.database);
+    std::cout << fmt::format("{:<{}} {}\n", count.table, width, count.rows);
+  }
+}
+
+// " from 3 tables on 2 databases": distinct tables, databases only when there are several.
+std::string where(const std::vector<TableCount>& counts, const Deployment& deployment) {
+  std::set<std::string> tables, databases;
+  for (const auto& count : counts) {
+    tables.insert(count.table);
+    databases.insert(count.database);
+  }
+  if (tables.empty()) return "";
+  std::string text = fmt::format(" from {} table{}", tables.size(), tables.size() > 1 ? "s" : "");
+  if (deployment.databases.size() > 1)
+    text += fmt::format(" on {} database{}", databases.size(), databases.size() > 1 ? "s" : "");
+  return text;
+}
+
+}  // namespace
+
+int run_archive(const CommandLine& line) {
+  ArchiveOptions options;
+  if (line.max_rows) {
+    const auto max_rows = positive_number(*line.max_rows);
+    if (!max_rows) {
+      std::cerr << fmt::format("tandem: error: --max-rows {}: expected a positive whole number of rows\n", *line.max_rows);
+      return kBadMaxRows;
+    }
+    options.max_rows = *max_rows;
+  }
+  if (line.before) {
+    options.before = parse_timestamp(*line.before);
+    if (!options.before) {
+      std::cerr << fmt::format("tandem: error: --before {}: expected an ISO 8601 date, e.g. 2026-01-31 or "
+                               "2026-01-31T12:00:00\n",
+                               *line.before);
+      return kBadBefore;
+    }
+  }
+  options.until_complete = line.until_complete;
+  options.sleep = std::chrono::milliseconds(line.sleep_ms);
+  const RunOptions run = line.run_options();
+  options.wait = run.wait;
+  options.role = run.role;
+  options.database = run.database;
+
+  const Deployment deployment = line.deployment();
+  const ArchiveReport report = archive(deployment, options);
+  std::optional<PurgeReport> purged;
+  // As nova-manage: purge only after an archive that moved something.
+  if (line.purge_too && report.total() > 0) {
+    PurgeOptions purge_options;
+    purge_options.wait = options.wait;
+    purge_options.role = options.role;
+    purge_options.database = options.database;
+    purged = purge(deployment, purge_options);
+  }
+
+  if (line.format == Format::json) {
+    nlohmann::json out = {
+        {"archived", counts_json(report.archived)}, {"total", report.total()}, {"skipped", skipped_json(report.skipped)}};
+    if (purged) out["purged"] = counts_json(purged->purged);
+    std::cout << out.dump(2) << "\n";
+  } else {
+    for (const auto& table : report.skipped)
+      std::cerr << fmt::format("tandem: warning: {}: {}: not archived: {}\n", table.database, table.table, table.reason);
+    if (line.verbose && !report.archived.empty())
+      print_counts(report.archived, "ROWS ARCHIVED", deployment.databases.size() > 1);
+    if (report.total() == 0)
+      std::cout << "Nothing was archived.\n";
+    else
+      std::cout << fmt::format("Archived {} rows{}.\n", report.total(), where(report.archived, deployment));
+    if (purged) {
+      if (line.verbose && !purged->purged.empty())
+        print_counts(purged->purged, "ROWS PURGED", deployment.databases.size() > 1);
+      std::cout << fmt::format("Purged {} rows{}.\n", purged->total(), where(purged->purged, deployment));
+    }
+  }
+  return report.total() > 0 ? kRowsArchived : kNothingArchived;
+}
 
 }  // namespace tandem::cli

@@ -1,0 +1,266 @@
+#include "tandem/archive.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+#include <tuple>
+
+#include "archive/common.h"
+#include "archive/plan.h"
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace archiving {
+
+namespace {
+
+// Parent rows per transaction: big enough to amortize a round trip, small enough that
+// the rows it locks are released quickly.
+constexpr long long kBatchRows = 1000;
+
+// --sleep: a pause before every batch but the first of the run.
+class Pacer {
+ public:
+  explicit Pacer(std::chrono::milliseconds pause) : pause_(pause) {}
+  void before_batch() {
+    if (started_ && pause_.count() > 0) std::this_thread::sleep_for(pause_);
+    started_ = true;
+  }
+
+ private:
+  std::chrono::milliseconds pause_;
+  bool started_ = false;
+};
+
+// Moves the soft-deleted rows of one table, with their descendants, batch by batch.
+class TableArchiver {
+ public:
+  TableArchiver(Connection& connection, const std::string& database, const ArchivedTable& table,
+                const ArchiveOptions& options)
+      : connection_(connection), sql_(connection.renderer()), database_(database), table_(table), options_(options) {}
+
+  // Moves at most `budget` rows of the table (and the rows referencing them); returns
+  // how many of the table's own rows moved.
+  long long run(long long budget, ArchiveReport& report, Pacer& pacer) {
+    long long moved = 0;
+    std::vector<Value> cursor;
+    bool exhausted = false;
+    while (moved < budget && !exhausted) {
+      const long long limit = std::min(kBatchRows, budget - moved);
+      pacer.before_batch();
+      std::vector<TableCount> counts;
+      connection_.begin();
+      try {
+        const auto keys = connection_.query(select_keys(cursor, limit), key_params(cursor));
+        if (keys.empty()) {
+          connection_.rollback();
+          break;
+        }
+        move_batch(keys, counts);
+        connection_.commit();
+        cursor = keys.back();
+        moved += static_cast<long long>(keys.size());
+        exhausted = static_cast<long long>(keys.size()) < limit;
+      } catch (...) {
+        connection_.rollback();
+        throw;
+      }
+      for (const auto& count : counts) add_count(report.archived, count.database, count.table, count.rows);
+    }
+    return moved;
+  }
+
+ private:
+  std::string row_lock() const { return connection_.kind() == DialectKind::sqlite ? "" : " FOR UPDATE"; }
+
+  std::string tuple(const std::vector<std::string>& columns) const {
+    const std::string list = quoted_list(sql_, columns);
+    return columns.size() == 1 ? list : "(" + list + ")";
+  }
+
+  // The next `limit` soft-deleted keys after `cursor`, locked until the batch commits so
+  // that no new row can start referencing them (the foreign-key check waits for the lock).
+  std::string select_keys(const std::vector<Value>& cursor, long long limit) const {
+    std::string where = table_.deleted_condition;
+    if (options_.before) where += " AND " + older_than(sql_, "deleted_at");
+    if (!cursor.empty())
+      where += fmt::format(" AND {} > {}", tuple(table_.key),
+                           cursor.size() == 1 ? "?" : "(" + placeholders(cursor.size()) + ")");
+    return fmt::format("SELECT {0} FROM {1} WHERE {2} ORDER BY {0} LIMIT {3}{4}", quoted_list(sql_, table_.key),
+                       sql_.quote(table_.name), where, limit, row_lock());
+  }
+
+  std::vector<Value> key_params(const std::vector<Value>& cursor) const {
+    std::vector<Value> params;
+    if (options_.before) params.push_back(*options_.before);
+    params.insert(params.end(), cursor.begin(), cursor.end());
+    return params;
+  }
+
+  // SQL true for the table's rows in `keys` (columns prefixed with `qualifier`), and its parameters.
+  std::pair<std::string, std::vector<Value>> key_condition(const std::vector<Row>& keys,
+                                                           const std::string& qualifier) const {
+    std::vector<Value> params;
+    for (const auto& key : keys) params.insert(params.end(), key.begin(), key.end());
+    if (table_.key.size() == 1)
+      return {fmt::format("{}{} IN ({})", qualifier, sql_.quote(table_.key.front()), placeholders(keys.size())), params};
+    std::vector<std::string> equal;
+    for (const auto& column : table_.key) equal.push_back(qualifier + sql_.quote(column) + " = ?");
+    const std::string one = fmt::format("({})", fmt::join(equal, " AND "));
+    std::vector<std::string> any(keys.size(), one);
+    return {fmt::format("({})", fmt::join(any, " OR ")), params};
+  }
+
+  // The rows of one table a batch moves, as a FROM clause and a condition.
+  struct RowSet {
+    std::string table;
+    const std::vector<std::string>* columns = nullptr;
+    std::string from;
+    std::string where;
+    std::vector<Value> params;
+    std::string alias;  // the table's name in `from` when it is not its own (MySQL)
+  };
+
+  RowSet root_rows(const std::vector<Row>& keys) const {
+    RowSet rows{table_.name, &table_.columns, sql_.quote(table_.name)};
+    std::tie(rows.where, rows.params) = key_condition(keys, "");
+    return rows;
+  }
+
+  // The rows of `descendant` referencing, along its path, the rows in the batch. MariaDB
+  // runs `IN (subquery)` in a DELETE once per row of the table, so there the path is
+  // joined instead; SQLite has no DELETE with a join, and PostgreSQL plans both alike.
+  RowSet descendant_rows(const Descendant& descendant, const std::vector<Row>& keys) const {
+    const std::string& table = descendant.path.back().table;
+    RowSet rows{table, &descendant.columns};
+    if (connection_.kind() != DialectKind::mysql) {
+      std::tie(rows.where, rows.params) = key_condition(keys, "");
+      std::string parent = table_.name;
+      for (const auto& link : descendant.path) {
+        rows.where = fmt::format("{} IN (SELECT {} FROM {} WHERE {})", tuple(link.columns),
+                                 quoted_list(sql_, link.referenced_columns), sql_.quote(parent), rows.where);
+        parent = link.table;
+      }
+      rows.from = sql_.quote(table);
+      return rows;
+    }
+    // t<depth> is the table at that depth of the path, t0 the archived table.
+    const size_t depth = descendant.path.size();
+    rows.alias = fmt::format("t{}", depth);
+    rows.from = fmt::format("{} AS {}", sql_.quote(table), rows.alias);
+    for (size_t level = depth; level > 0; --level) {
+      const Link& link = descendant.path[level - 1];
+      const std::string& parent = level == 1 ? table_.name : descendant.path[level - 2].table;
+      std::vector<std::string> equal;
+      for (size_t i = 0; i < link.columns.size(); ++i)
+        equal.push_back(fmt::format("t{}.{} = t{}.{}", level, sql_.quote(link.columns[i]), level - 1,
+                                    sql_.quote(link.referenced_columns[i])));
+      rows.from += fmt::format(" JOIN {} AS t{} ON {}", sql_.quote(parent), level - 1, fmt::join(equal, " AND "));
+    }
+    std::tie(rows.where, rows.params) = key_condition(keys, "t0.");
+    return rows;
+  }
+
+  // Whether rows of other descendants reference `descendant`'s rows.
+  bool has_children(const Descendant& descendant) const {
+    return std::any_of(table_.descendants.begin(), table_.descendants.end(), [&](const Descendant& other) {
+      return other.path.size() == descendant.path.size() + 1 &&
+             std::equal(descendant.path.begin(), descendant.path.end(), other.path.begin(),
+                        [](const Link& a, const Link& b) { return a.table == b.table && a.columns == b.columns; });
+    });
+  }
+
+  void move_batch(const std::vector<Row>& keys, std::vector<TableCount>& counts) {
+    // Lock the referencing rows top down before moving any: a row whose parent is locked
+    // cannot gain a new child. PostgreSQL moves each table in one statement, so only the
+    // tables with children of their own need it; MySQL copies then deletes, so all do.
+    if (connection_.kind() != DialectKind::sqlite)
+      for (auto descendant = table_.descendants.rbegin(); descendant != table_.descendants.rend(); ++descendant)
+        if (connection_.kind() == DialectKind::mysql || has_children(*descendant)) {
+          const RowSet rows = descendant_rows(*descendant, keys);
+          connection_.query(fmt::format("SELECT 1 FROM {} WHERE {} FOR UPDATE", rows.from, rows.where), rows.params);
+        }
+    for (const auto& descendant : table_.descendants) {
+      const RowSet rows = descendant_rows(descendant, keys);
+      counts.push_back({database_, rows.table, move(rows)});
+    }
+    const long long moved = move(root_rows(keys));
+    if (moved != static_cast<long long>(keys.size()))
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("{}: {}: {} rows were selected for archiving but {} moved; the batch was rolled back",
+                              database_, table_.name, keys.size(), moved));
+    counts.push_back({database_, table_.name, moved});
+    std::erase_if(counts, [](const TableCount& count) { return count.rows == 0; });
+  }
+
+  // Moves `rows` into their table's shadow; returns how many.
+  long long move(const RowSet& rows) {
+    const std::string list = quoted_list(sql_, *rows.columns);
+    const std::string shadow = sql_.quote(ops::shadow_name(rows.table));
+    if (connection_.kind() == DialectKind::postgresql)
+      return connection_.update(fmt::format("WITH moved AS (DELETE FROM {} WHERE {} RETURNING {}) "
+                                            "INSERT INTO {} ({}) SELECT {} FROM moved",
+                                            rows.from, rows.where, list, shadow, list, list),
+                                rows.params);
+    std::string selected = list;
+    if (!rows.alias.empty()) {
+      std::vector<std::string> qualified;
+      for (const auto& column : *rows.columns) qualified.push_back(rows.alias + "." + sql_.quote(column));
+      selected = fmt::format("{}", fmt::join(qualified, ", "));
+    }
+    const long long copied = connection_.update(
+        fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", shadow, list, selected, rows.from, rows.where),
+        rows.params);
+    const long long deleted = connection_.update(
+        fmt::format("DELETE {}FROM {} WHERE {}", rows.alias.empty() ? "" : rows.alias + " ", rows.from, rows.where),
+        rows.params);
+    if (copied != deleted)
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("{}: {}: {} rows were copied to {} but {} deleted; the batch was rolled back", database_,
+                              rows.table, copied, ops::shadow_name(rows.table), deleted));
+    return deleted;
+  }
+
+  Connection& connection_;
+  const SqlRenderer& sql_;
+  const std::string& database_;
+  const ArchivedTable& table_;
+  const ArchiveOptions& options_;
+};
+
+}  // namespace
+
+}  // namespace archiving
+
+long long ArchiveReport::total() const {
+  long long rows = 0;
+  for (const auto& count : archived) rows += count.rows;
+  return rows;
+}
+
+ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& options) {
+  if (options.max_rows <= 0)
+    throw Error(ErrorKind::usage, fmt::format("max_rows must be positive, got {}", options.max_rows));
+  ArchiveReport report;
+  archiving::Pacer pacer(options.sleep);
+  for (const auto* target : archiving::selected_databases(deployment, options.role, options.database)) {
+    auto database = archiving::open_locked(*target, options.wait);
+    Connection& connection = *database.connection;
+    const auto plan = archiving::plan_archive(connection.snapshot(), connection.renderer(), options.before.has_value());
+    for (const auto& [table, reason] : plan.skipped) report.skipped.push_back({target->name, table, reason});
+    // Read committed: InnoDB then keeps locks only on the rows a batch moves, not on
+    // every live row its scan passes, so the application's writes to those go on.
+    if (connection.kind() == DialectKind::mysql) connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    long long moved = 0;
+    do {
+      moved = 0;
+      for (const auto& table : plan.tables)
+        moved += archiving::TableArchiver(connection, target->name, table, options).run(options.max_rows, report, pacer);
+    } while (options.until_complete && moved > 0);
+  }
+  return report;
+}
+
+}  // namespace tandem

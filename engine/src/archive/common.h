@@ -1,0 +1,42 @@
+// What archive and purge share: which databases they visit, the run lock they hold,
+// and how a timestamp column is compared with --before on every dialect.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dialect/dialect.h"
+#include "tandem/archive.h"
+
+namespace tandem::archiving {
+
+// The databases of `deployment` that `role` and `name` (either may be absent) select,
+// api first; throws Error(usage) listing the deployment's databases when none matches.
+std::vector<const DatabaseTarget*> selected_databases(const Deployment& deployment, const std::optional<std::string>& role,
+                                                      const std::optional<std::string>& name);
+
+// A connection to `target` holding its run lock (waiting up to `wait`).
+struct LockedDatabase {
+  const DatabaseTarget* target = nullptr;
+  std::unique_ptr<Connection> connection;
+  std::unique_ptr<RunLock> lock;
+};
+LockedDatabase open_locked(const DatabaseTarget& target, std::chrono::seconds wait);
+
+// SQL true when `column` holds a timestamp older than the `?` parameter, a timestamp as
+// parse_timestamp returns it. SQLite stores datetimes as text, written with a space or
+// a T: julianday() reads both, where comparing the text would not.
+std::string older_than(const SqlRenderer& sql, const std::string& column);
+
+// "?, ?, ?" for `count` placeholders.
+std::string placeholders(size_t count);
+
+// `names` quoted and joined by ", ".
+std::string quoted_list(const SqlRenderer& sql, const std::vector<std::string>& names);
+
+// Adds `rows` to the count of `table` in `database`, keeping first-seen order.
+void add_count(std::vector<TableCount>& counts, const std::string& database, const std::string& table, long long rows);
+
+}  // namespace tandem::archiving

@@ -1,0 +1,131 @@
+#include "archive/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace tandem::archiving {
+
+namespace {
+
+// A schema where foreign keys fan out wildly is better refused than walked for ever.
+constexpr size_t kMaxDescendants = 100;
+
+bool is_shadow(const std::string& table) { return table.starts_with(ops::shadow_name("")); }
+
+std::vector<std::string> column_names(const schema::Table& table) {
+  std::vector<std::string> names;
+  for (const auto& column : table.columns) names.push_back(column.name);
+  return names;
+}
+
+// Why `table`'s rows cannot be copied into its shadow without losing data; empty when they can.
+std::string shadow_problem(const schema::Schema& schema, const schema::Table& table) {
+  const auto* shadow = schema.find_table(ops::shadow_name(table.name));
+  if (!shadow) return fmt::format("{} has no {}", table.name, ops::shadow_name(table.name));
+  std::vector<std::string> missing;
+  for (const auto& column : table.columns)
+    if (!shadow->find_column(column.name)) missing.push_back(column.name);
+  if (missing.empty()) return "";
+  return fmt::format("{} lacks column{} {} of {}, which archiving would lose", shadow->name, missing.size() > 1 ? "s" : "",
+                     fmt::join(missing, ", "), table.name);
+}
+
+// Collects the tables referencing an archived table, transitively, depth first; stops
+// at the first one whose rows could not move with their parents.
+class DescendantWalk {
+ public:
+  explicit DescendantWalk(const schema::Schema& schema) : schema_(schema) {}
+
+  void down(const std::string& table) {
+    on_path_.push_back(table);
+    for (const auto& child : schema_.tables) {
+      if (is_shadow(child.name)) continue;
+      for (const auto& key : child.foreign_keys) {
+        if (key.referenced_table != table || !problem_.empty()) continue;
+        const std::string via = fmt::format("{}.{} -> {}.{}", child.name, fmt::join(key.columns, ","), table,
+                                            fmt::join(key.referenced_columns, ","));
+        if (std::find(on_path_.begin(), on_path_.end(), child.name) != on_path_.end()) {
+          problem_ = fmt::format("its foreign keys form a cycle ({}), so no order moves children first", via);
+        } else if (const auto problem = shadow_problem(schema_, child); !problem.empty()) {
+          problem_ = fmt::format("{} references it ({}) but {}; its rows could not move with their parents", child.name,
+                                 via, problem);
+        } else if (found_.size() >= kMaxDescendants) {
+          problem_ = fmt::format("more than {} foreign-key paths lead to it", kMaxDescendants);
+        } else {
+          path_.push_back({child.name, key.columns, key.referenced_columns});
+          found_.push_back({path_, column_names(child)});
+          down(child.name);
+          path_.pop_back();
+        }
+      }
+    }
+    on_path_.pop_back();
+  }
+
+  const std::string& problem() const { return problem_; }
+
+  // Deepest first, so each step runs before the steps for the rows its rows reference.
+  std::vector<Descendant> deepest_first() const {
+    auto result = found_;
+    std::stable_sort(result.begin(), result.end(),
+                     [](const Descendant& a, const Descendant& b) { return a.path.size() > b.path.size(); });
+    return result;
+  }
+
+ private:
+  const schema::Schema& schema_;
+  std::vector<std::string> on_path_;
+  std::vector<Link> path_;
+  std::vector<Descendant> found_;
+  std::string problem_;
+};
+
+}  // namespace
+
+ArchivePlan plan_archive(const schema::Schema& schema, const SqlRenderer& sql, bool before) {
+  ArchivePlan plan;
+  for (const auto& table : schema.tables) {
+    if (is_shadow(table.name) || !schema.find_table(ops::shadow_name(table.name))) continue;
+    // A shadowed table without `deleted` holds children only: they move with their parents.
+    const auto* deleted = table.find_column("deleted");
+    if (!deleted) continue;
+    auto skip = [&](std::string reason) { plan.skipped.emplace_back(table.name, std::move(reason)); };
+    if (!deleted->default_value) {
+      skip("its deleted column has no default, so live rows cannot be told from deleted ones");
+      continue;
+    }
+    if (table.primary_key().empty()) {
+      skip("it has no primary key to walk in batches");
+      continue;
+    }
+    if (before && !table.find_column("deleted_at")) {
+      skip("it has no deleted_at column to compare with --before (its rows still move with the rows they reference)");
+      continue;
+    }
+    if (const auto problem = shadow_problem(schema, table); !problem.empty()) {
+      skip(problem);
+      continue;
+    }
+    DescendantWalk walk(schema);
+    walk.down(table.name);
+    if (!walk.problem().empty()) {
+      skip(walk.problem());
+      continue;
+    }
+    // NULL <> default is not true: a NULL `deleted` counts as live.
+    plan.tables.push_back({table.name, column_names(table), table.primary_key(),
+                           fmt::format("{} <> ({})", sql.quote("deleted"), *deleted->default_value),
+                           walk.deepest_first()});
+  }
+  // A table referencing another archived table has shorter paths below it than that
+  // table has, so ordering by the deepest path puts children first.
+  auto depth = [](const ArchivedTable& table) {
+    return table.descendants.empty() ? size_t{0} : table.descendants.front().path.size();
+  };
+  std::stable_sort(plan.tables.begin(), plan.tables.end(),
+                   [&](const ArchivedTable& a, const ArchivedTable& b) { return depth(a) < depth(b); });
+  return plan;
+}
+
+}  // namespace tandem::archiving
