@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace tandem::schema {
 
@@ -54,19 +55,84 @@ void diff_named(const std::vector<Item>& before, const std::vector<Item>& after,
       out.push_back({ChangeKind::add, kind, table, new_item.name});
 }
 
+// What content matching pairs items on (content_key), how a pair can still differ
+// (content_difference: "" when it does not) and how an unpaired item is told (summary).
+std::string column_list(const std::vector<std::string>& columns) { return fmt::format("({})", fmt::join(columns, ", ")); }
+
+std::string content_key(const Index& index) { return column_list(index.columns); }
+std::string content_key(const UniqueConstraint& unique) { return column_list(unique.columns); }
+std::string content_key(const ForeignKey& key) {
+  return fmt::format("{} -> {}{}", column_list(key.columns), key.referenced_table, column_list(key.referenced_columns));
+}
+std::string content_key(const Check& check) { return check.expression; }
+
+std::string content_difference(const Index& before, const Index& after) {
+  if (before.unique == after.unique) return "";
+  return before.unique ? "unique -> not unique" : "not unique -> unique";
+}
+std::string content_difference(const UniqueConstraint&, const UniqueConstraint&) { return ""; }
+std::string content_difference(const ForeignKey& before, const ForeignKey& after) {
+  if (before.on_delete == after.on_delete) return "";
+  auto action = [](const std::string& on_delete) { return on_delete.empty() ? std::string("no action") : on_delete; };
+  return fmt::format("on delete {} -> {}", action(before.on_delete), action(after.on_delete));
+}
+std::string content_difference(const Check&, const Check&) { return ""; }
+
+std::string summary(const Index& index) { return (index.unique ? "unique " : "") + content_key(index); }
+std::string summary(const UniqueConstraint& unique) { return content_key(unique); }
+std::string summary(const ForeignKey& key) {
+  return content_key(key) + (key.on_delete.empty() ? "" : " on delete " + key.on_delete);
+}
+std::string summary(const Check& check) { return check.expression; }
+
+// Pairs each item of `before` with an unpaired one of `after` that has its content key,
+// preferring one that also has its name.
+template <typename Item>
+void diff_by_content(const std::vector<Item>& before, const std::vector<Item>& after, ObjectKind kind,
+                     const std::string& table, std::vector<SchemaChange>& out) {
+  std::vector<bool> paired(after.size(), false);
+  for (const auto& old_item : before) {
+    const std::string key = content_key(old_item);
+    std::optional<size_t> match;
+    for (size_t i = 0; i < after.size(); ++i) {
+      if (paired[i] || content_key(after[i]) != key) continue;
+      if (!match || after[i].name == old_item.name) match = i;
+      if (after[i].name == old_item.name) break;
+    }
+    if (!match) {
+      out.push_back({ChangeKind::drop, kind, table, old_item.name, "", 0, summary(old_item)});
+      continue;
+    }
+    paired[*match] = true;
+    if (std::string difference = content_difference(old_item, after[*match]); !difference.empty())
+      out.push_back({ChangeKind::modify, kind, table, old_item.name, "", kDefinitionChanged, difference});
+  }
+  for (size_t i = 0; i < after.size(); ++i)
+    if (!paired[i]) out.push_back({ChangeKind::add, kind, table, after[i].name, "", 0, summary(after[i])});
+}
+
+template <typename Item>
+void diff_items(const std::vector<Item>& before, const std::vector<Item>& after, ObjectKind kind,
+                const std::string& table, const DiffOptions& options, std::vector<SchemaChange>& out) {
+  if (options.match_by_content)
+    diff_by_content(before, after, kind, table, out);
+  else
+    diff_named(before, after, kind, table, out);
+}
+
 bool same_shape(const Column& a, const Column& b) {
   return a.type == b.type && a.nullable == b.nullable && a.default_value == b.default_value &&
          a.primary_key == b.primary_key && a.autoincrement == b.autoincrement;
 }
 
-void diff_columns(const Table& before, const Table& after, std::vector<SchemaChange>& out) {
+void diff_columns(const Table& before, const Table& after, const DiffOptions& options, std::vector<SchemaChange>& out) {
   std::vector<const Column*> dropped, added;
   for (const auto& column : before.columns)
     if (!after.find_column(column.name)) dropped.push_back(&column);
   for (const auto& column : after.columns)
     if (!before.find_column(column.name)) added.push_back(&column);
   // One column gone and one of the same shape come: a rename.
-  if (dropped.size() == 1 && added.size() == 1 && same_shape(*dropped[0], *added[0])) {
+  if (options.detect_renames && dropped.size() == 1 && added.size() == 1 && same_shape(*dropped[0], *added[0])) {
     out.push_back({ChangeKind::rename, ObjectKind::column, after.name, added[0]->name, dropped[0]->name});
   } else {
     for (const auto* column : dropped) out.push_back({ChangeKind::drop, ObjectKind::column, after.name, column->name});
@@ -100,12 +166,12 @@ void diff_columns(const Table& before, const Table& after, std::vector<SchemaCha
   }
 }
 
-void diff_table(const Table& before, const Table& after, std::vector<SchemaChange>& out) {
-  diff_columns(before, after, out);
-  diff_named(before.indexes, after.indexes, ObjectKind::index, after.name, out);
-  diff_named(before.unique_constraints, after.unique_constraints, ObjectKind::unique_constraint, after.name, out);
-  diff_named(before.foreign_keys, after.foreign_keys, ObjectKind::foreign_key, after.name, out);
-  diff_named(before.checks, after.checks, ObjectKind::check, after.name, out);
+void diff_table(const Table& before, const Table& after, const DiffOptions& options, std::vector<SchemaChange>& out) {
+  diff_columns(before, after, options, out);
+  diff_items(before.indexes, after.indexes, ObjectKind::index, after.name, options, out);
+  diff_items(before.unique_constraints, after.unique_constraints, ObjectKind::unique_constraint, after.name, options, out);
+  diff_items(before.foreign_keys, after.foreign_keys, ObjectKind::foreign_key, after.name, options, out);
+  diff_items(before.checks, after.checks, ObjectKind::check, after.name, options, out);
 }
 
 bool same_columns(const Table& a, const Table& b) {
@@ -116,14 +182,14 @@ bool same_columns(const Table& a, const Table& b) {
 
 }  // namespace
 
-std::vector<SchemaChange> diff(const Schema& before, const Schema& after) {
+std::vector<SchemaChange> diff(const Schema& before, const Schema& after, const DiffOptions& options) {
   std::vector<SchemaChange> out;
   std::vector<const Table*> dropped, added;
   for (const auto& table : before.tables)
     if (!after.find_table(table.name)) dropped.push_back(&table);
   for (const auto& table : after.tables)
     if (!before.find_table(table.name)) added.push_back(&table);
-  for (auto* old_table : std::vector<const Table*>(dropped)) {
+  for (auto* old_table : options.detect_renames ? std::vector<const Table*>(dropped) : std::vector<const Table*>{}) {
     auto match = std::find_if(added.begin(), added.end(), [&](const Table* t) { return same_columns(*old_table, *t); });
     if (match == added.end()) continue;
     out.push_back({ChangeKind::rename, ObjectKind::table, "", (*match)->name, old_table->name});
@@ -133,7 +199,7 @@ std::vector<SchemaChange> diff(const Schema& before, const Schema& after) {
   for (const auto* table : dropped) out.push_back({ChangeKind::drop, ObjectKind::table, "", table->name});
   for (const auto* table : added) out.push_back({ChangeKind::add, ObjectKind::table, "", table->name});
   for (const auto& old_table : before.tables)
-    if (const Table* new_table = after.find_table(old_table.name)) diff_table(old_table, *new_table, out);
+    if (const Table* new_table = after.find_table(old_table.name)) diff_table(old_table, *new_table, options, out);
   diff_named(before.views, after.views, ObjectKind::view, "", out);
   diff_named(before.triggers, after.triggers, ObjectKind::trigger, "", out);
   diff_named(before.functions, after.functions, ObjectKind::function, "", out);

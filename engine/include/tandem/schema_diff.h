@@ -37,8 +37,20 @@ struct SchemaChange {
 
 const char* object_kind_name(ObjectKind kind);
 
-// Changes that turn `before` into `after`. A table or column that disappears while one
-// with the same content appears is reported as a rename.
-std::vector<SchemaChange> diff(const Schema& before, const Schema& after);
+struct DiffOptions {
+  // A table or column that disappears while one of the same shape appears is a rename:
+  // what the phase rules judge. Compare turns this off, so a model and a database that
+  // disagree are told as one missing and one extra object.
+  bool detect_renames = true;
+  // Pair indexes, unique constraints, foreign keys and checks by what they cover, not by
+  // name: databases rename what a model declares (PostgreSQL cuts names at 63 bytes,
+  // MySQL generates foreign-key names). A pair then differs only in what the key leaves
+  // out (an index's uniqueness, a foreign key's on-delete), and adds and drops carry
+  // their columns in `detail`.
+  bool match_by_content = false;
+};
+
+// Changes that turn `before` into `after`.
+std::vector<SchemaChange> diff(const Schema& before, const Schema& after, const DiffOptions& options = {});
 
 }  // namespace tandem::schema

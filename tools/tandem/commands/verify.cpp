@@ -1,9 +1,39 @@
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
 #include "../cli.h"
 #include "tandem/error.h"
+#include "tandem/model.h"
 
 namespace tandem::cli {
 
-// Coming with its issue; the option parsing and dispatch are in place.
-int run_verify(const CommandLine&) { throw Error(ErrorKind::usage, "tandem verify is not built yet"); }
+namespace fs = std::filesystem;
+
+// Exit 0: the migrations produce the model on scratch databases; 1: they do not (the
+// drift is printed), or a unit failed.
+int run_verify(const CommandLine& line) {
+  VerifyOptions options;
+  options.repos = line.repos_folder();
+  if (line.model)
+    options.model = *line.model;
+  else if (line.config || fs::exists("tandem.yaml"))
+    options.model = Deployment::load(line.config.value_or("tandem.yaml")).model;
+  else
+    options.model = options.repos / "model";
+  if (line.dev_db) options.dev_db = DatabaseUrl::parse(*line.dev_db);
+  if (line.verbose) options.on_event = [](const std::string& event) { std::cerr << event << std::endl; };
+  const VerifyReport report = verify(options);
+  for (const auto& drift : report.drift) std::cout << drift.describe() << "\n";
+  const std::string where = options.dev_db ? options.dev_db->redacted() : "SQLite";
+  if (report.drift.empty()) {
+    std::cout << fmt::format("verify: the migrations produce the model for {} on {}\n", fmt::join(report.roles, ", "), where);
+    return 0;
+  }
+  std::cout << fmt::format("verify: {} difference{} between the migrations and the model on {}\n", report.drift.size(),
+                           report.drift.size() == 1 ? "" : "s", where);
+  return 1;
+}
 
 }  // namespace tandem::cli
