@@ -44,6 +44,8 @@ struct MigrationFigure {
   long long needed = 0;     // rows matching its condition when it started
   long long completed = 0;  // rows it changed, over every run
   bool done = false;
+  long long batches = 0;           // batches this run
+  double longest_batch_ms = 0;     // the slowest batch this run, fetch to commit
 };
 
 struct UnitOutcome {

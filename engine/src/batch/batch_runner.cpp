@@ -215,6 +215,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
 
   nlohmann::json cursor = nlohmann::json::parse(progress->cursor);
   while (!budget_.spent()) {
+    const auto batch_started = std::chrono::steady_clock::now();
     const int limit = budget_.next_batch(options_.batch_size);
     std::vector<Value> after;
     if (!cursor["after"].is_null())
@@ -257,6 +258,10 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
     }
     budget_.spend(static_cast<long long>(rows.size()));
     figure.completed = progress->rows_done;
+    ++figure.batches;
+    figure.longest_batch_ms = std::max(
+        figure.longest_batch_ms,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count());
     if (options_.sleep.count() > 0) std::this_thread::sleep_for(options_.sleep);
   }
   return false;

@@ -53,7 +53,9 @@ int run_phase(const CommandLine& line) {
         migrations.push_back({{"migration", figure.migration},
                               {"total_needed", figure.needed},
                               {"completed", figure.completed},
-                              {"done", figure.done}});
+                              {"done", figure.done},
+                              {"batches", figure.batches},
+                              {"longest_batch_ms", figure.longest_batch_ms}});
       units.push_back({{"database", unit.database},
                        {"phase", phase_name(unit.phase)},
                        {"version", unit.version},
