@@ -113,3 +113,39 @@ TEST_CASE("a config with an unknown key or a duplicate name is refused with exit
   CHECK(duplicate.exit_code == 78);
   CHECK(duplicate.err.find("'api' is used twice") != std::string::npos);
 }
+
+TEST_CASE("--jobs runs the cells at once; a failing cell stops every database at the version boundary") {
+  TempDir dir;
+  write_version(dir.path(), "001", "initial", kApiAndCell, "", "");
+  write_version(dir.path(), "002", "host", kSecond, "", "");
+  write_version(dir.path(), "003", "zone", R"Y(description: another column in every cell
+database: cell
+operations:
+  - add_column: {table: instances, column: {name: zone, type: string(64)}}
+)Y",
+                "", "");
+  write_file(dir / "tandem.yaml", "repos: .\ndatabases:\n  api: sqlite:api.db\n  cells:\n    cell1: sqlite:cell1.db\n"
+                                  "    cell2: sqlite:cell2.db\n    cell3: sqlite:cell3.db\n");
+  REQUIRE(run_tandem({"expand", "--to", "1"}, dir.path()).exit_code == 0);
+  // cell2 already has a host column of its own: version 002 fails there.
+  Sqlite(dir / "cell2.db").exec("ALTER TABLE instances ADD COLUMN host text");
+  const Result expand = run_tandem({"expand", "--jobs", "3"}, dir.path());
+  CHECK(expand.exit_code == 1);
+  CHECK(expand.err.find("expand 002 failed on 1 database") != std::string::npos);
+  CHECK(expand.err.find("cell2: ") != std::string::npos);
+  CHECK(expand.err.find("duplicate column name: host") != std::string::npos);
+  CHECK(expand.err.find("api at expand 002, cell1 at expand 002, cell2 at expand 001, cell3 at expand 002") !=
+        std::string::npos);
+  for (const char* db : {"api.db", "cell1.db", "cell3.db"})
+    CHECK(Sqlite(dir / db).value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "2");
+  CHECK(Sqlite(dir / "cell2.db").value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "1");
+  // Nobody went on to 003.
+  for (const char* db : {"cell1.db", "cell3.db"})
+    CHECK(Sqlite(dir / db).value("SELECT count(*) FROM pragma_table_info('instances') WHERE name = 'zone'") == "0");
+  // Once cell2 is repaired the run completes, the cells again three at a time.
+  Sqlite(dir / "cell2.db").exec("ALTER TABLE instances DROP COLUMN host");
+  const Result again = run_tandem({"expand", "--jobs", "3"}, dir.path());
+  REQUIRE_MESSAGE(again.exit_code == 0, again.all());
+  for (const char* db : {"cell1.db", "cell2.db", "cell3.db"})
+    CHECK(Sqlite(dir / db).value("SELECT version FROM tandem_version WHERE phase = 'expand'") == "3");
+}

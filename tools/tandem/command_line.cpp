@@ -42,6 +42,7 @@ RunOptions CommandLine::run_options() const {
   options.lock_timeout = std::chrono::milliseconds(lock_timeout_ms);
   options.lock_retries = lock_retries;
   options.batch_size = batch_size;
+  options.jobs = jobs;
   options.max_count = max_count;
   options.sleep = std::chrono::milliseconds(sleep_ms);
   if (!db) options.role = database_role;

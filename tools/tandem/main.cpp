@@ -71,6 +71,7 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("all", po::bool_switch(&line.all), "purge: every shadow row")
       ("sleep", po::value<int>(&line.sleep_ms), "migrate, archive: milliseconds to pause between batches")
       ("batch-size", po::value<int>(&line.batch_size), "migrate: rows per batch (default 1000)")
+      ("jobs,j", po::value<int>(&line.jobs), "cells to run at once, after the api database (default 1)")
       ("max-count", po::value<long long>(), "migrate: at most this many rows this run; exits 1 while rows remain");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "")("arguments", po::value<std::vector<std::string>>(), "");
@@ -110,6 +111,7 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
   if (values.count("before")) line.before = values["before"].as<std::string>();
   if (line.sleep_ms < 0) throw Error(ErrorKind::usage, "--sleep must be zero or more milliseconds");
   if (line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
+  if (line.jobs <= 0) throw Error(ErrorKind::usage, "--jobs must be a positive number of cells");
   if (values.count("max-count")) {
     line.max_count = values["max-count"].as<long long>();
     if (*line.max_count <= 0) throw Error(ErrorKind::usage, "--max-count must be a positive number of rows");

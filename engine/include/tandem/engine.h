@@ -31,6 +31,7 @@ struct RunOptions {
   int batch_size = 1000;           // rows per migrate batch
   std::optional<long long> max_count;     // at most this many rows this run (migrate)
   std::chrono::milliseconds sleep{0};     // pause between migrate batches
+  int jobs = 1;                    // cells run at once, after the api database
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
   // Called with one line per event (unit started, done, SQL of a dry run).

@@ -12,12 +12,19 @@
 
 namespace tandem {
 
+bool BatchBudget::spent() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return remaining_ && *remaining_ <= 0;
+}
+
 int BatchBudget::next_batch(int wanted) const {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (!remaining_) return wanted;
   return static_cast<int>(std::min<long long>(wanted, std::max<long long>(*remaining_, 0)));
 }
 
 void BatchBudget::spend(long long rows) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (remaining_) *remaining_ -= rows;
 }
 
@@ -128,7 +135,8 @@ bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operati
 bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
                            MigrationFigure& figure) {
   const SqlRenderer& sql = connection_.renderer();
-  Connection& target = peers_(op.to.database);
+  const auto target_connection = peers_(op.to.database);
+  Connection& target = *target_connection;
   const SqlRenderer& target_sql = target.renderer();
   const auto key = op.key.empty() ? ops::require_table(schema, op.from.table, "move_rows").primary_key() : op.key;
   if (key.empty())

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,16 +20,18 @@
 
 namespace tandem {
 
-// What a run may still do: --max-count across every operation of the run.
+// What a run may still do: --max-count across every operation of the run, shared by
+// the cells running at once (--jobs).
 class BatchBudget {
  public:
   explicit BatchBudget(std::optional<long long> rows) : remaining_(rows) {}
-  bool spent() const { return remaining_ && *remaining_ <= 0; }
+  bool spent() const;
   // The batch size to use now: at most `wanted`, at most what is left.
   int next_batch(int wanted) const;
   void spend(long long rows);
 
  private:
+  mutable std::mutex mutex_;
   std::optional<long long> remaining_;
 };
 
@@ -41,8 +44,9 @@ struct BatchHandlers {
       inside;
 };
 
-// The one database of a role, for a move_rows target; throws when there is not exactly one.
-using PeerLookup = std::function<Connection&(const std::string& role)>;
+// A connection of its own to the one database of a role, for a move_rows target; throws
+// when the deployment has not exactly one.
+using PeerLookup = std::function<std::unique_ptr<Connection>(const std::string& role)>;
 
 class BatchRunner {
  public:

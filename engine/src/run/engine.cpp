@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "dialect/dialect.h"
 #include "run/unit_runner.h"
@@ -150,16 +154,18 @@ struct Engine::Impl {
     return outcome;
   }
 
-  // The one database of `role`, as a move_rows target.
-  static Connection& peer(std::vector<Open>& all, const std::string& role) {
-    std::vector<Open*> found;
-    for (auto& database : all)
+  // A connection of its own to the one database of `role`, as a move_rows target: cells
+  // moving rows at once (--jobs) must not share one.
+  static std::unique_ptr<Connection> peer(const std::vector<Open>& all, const std::string& role) {
+    std::vector<const Open*> found;
+    for (const auto& database : all)
       if (database.target->role == role) found.push_back(&database);
-    if (found.size() != 1 || !found.front()->connection)
+    if (found.size() != 1)
       throw Error(ErrorKind::bad_config,
                   fmt::format("move_rows needs exactly one database of role '{}' to move rows to; the deployment has {}",
                               role, found.size()));
-    return *found.front()->connection;
+    auto connection = connect(found.front()->target->url);
+    return connection;
   }
 
   long long last_version(const RunOptions& options) const {
@@ -209,30 +215,98 @@ struct Engine::Impl {
     }
     RunReport report;
     BatchBudget budget(options.max_count);
+    // Events come from several threads with --jobs: one line at a time.
+    std::mutex output;
+    RunOptions shared = options;
+    if (options.on_event)
+      shared.on_event = [&](const std::string& line) {
+        std::lock_guard<std::mutex> lock(output);
+        options.on_event(line);
+      };
     // A database whose migrate stopped mid-version goes no further: versions run in order.
     std::set<const DatabaseTarget*> unfinished;
     for (Phase phase : phases)
       for (const auto& version : repositories.versions) {
         if (version.number > last) break;
         const Unit& unit = version.units.at(phase);
-        for (auto& database : all) {
-          if (!is_target(database) || database.versions.at(phase) >= unit.number || unfinished.count(database.target))
-            continue;
-          check_order(phase, unit, all);
-          if (options.dry_run) {
-            report.units.push_back(dry_run(database, unit, install_triggers, options));
-          } else {
-            report.units.push_back(UnitRunner(*database.connection, *database.target, options, install_triggers, budget,
-                                              [&](const std::string& role) -> Connection& { return peer(all, role); })
-                                       .run(unit));
-            if (report.units.back().status == "incomplete")
-              unfinished.insert(database.target);
-            else
-              database.versions[phase] = unit.number;
-          }
+        std::vector<Open*> pending;
+        for (auto& database : all)
+          if (is_target(database) && database.versions.at(phase) < unit.number && !unfinished.count(database.target))
+            pending.push_back(&database);
+        if (pending.empty()) continue;
+        check_order(phase, unit, all);
+        if (options.dry_run) {
+          for (auto* database : pending) report.units.push_back(dry_run(*database, unit, install_triggers, shared));
+          continue;
         }
+        run_version(phase, unit, pending, all, shared, install_triggers, budget, report, unfinished);
       }
     return report;
+  }
+
+  // Runs one version on `pending`: the api database and other single roles first, one
+  // after another, then the cells, options.jobs at a time. A failure lets the others
+  // finish this version, then stops the run at the version boundary, saying where every
+  // database stands.
+  void run_version(Phase phase, const Unit& unit, const std::vector<Open*>& pending, std::vector<Open>& all,
+                   const RunOptions& options, bool install_triggers, BatchBudget& budget, RunReport& report,
+                   std::set<const DatabaseTarget*>& unfinished) {
+    std::mutex results;
+    std::vector<std::string> failures;
+    std::optional<Error> first_failure;
+    auto run_one = [&](Open& database) {
+      try {
+        UnitOutcome outcome = UnitRunner(*database.connection, *database.target, options, install_triggers, budget,
+                                         [&](const std::string& role) { return peer(all, role); })
+                                  .run(unit);
+        std::lock_guard<std::mutex> lock(results);
+        if (outcome.status == "incomplete")
+          unfinished.insert(database.target);
+        else
+          database.versions[phase] = unit.number;
+        report.units.push_back(std::move(outcome));
+      } catch (const Error& error) {
+        std::lock_guard<std::mutex> lock(results);
+        failures.push_back(fmt::format("{}: {}", database.target->name, error.describe()));
+        if (!first_failure) first_failure = error;
+      }
+    };
+    std::vector<Open*> cells;
+    for (auto* database : pending) {
+      if (database->target->role == "cell") {
+        cells.push_back(database);
+        continue;
+      }
+      run_one(*database);
+      if (!failures.empty()) break;  // the cells wait for the api database
+    }
+    if (failures.empty()) {
+      std::atomic<size_t> next{0};
+      std::vector<std::thread> workers;
+      const size_t jobs = std::min<size_t>(std::max(options.jobs, 1), cells.size());
+      for (size_t worker = 0; worker < jobs; ++worker)
+        workers.emplace_back([&] {
+          for (size_t i = next++; i < cells.size(); i = next++) {
+            {
+              // After a failure, cells not yet started stay at the version boundary.
+              std::lock_guard<std::mutex> lock(results);
+              if (!failures.empty()) return;
+            }
+            run_one(*cells[i]);
+          }
+        });
+      for (auto& worker : workers) worker.join();
+    }
+    if (failures.empty()) return;
+    if (all.size() == 1) throw *first_failure;  // one database: its own error, as it was
+    std::vector<std::string> standing;
+    for (const auto& database : all)
+      standing.push_back(fmt::format("{} at {} {:03}", database.target->name, phase_name(phase),
+                                     database.versions.at(phase)));
+    throw Error(first_failure->kind(),
+                fmt::format("{} {} failed on {} database{}; the run stopped at the version boundary ({}):\n  {}",
+                            phase_name(phase), unit.version, failures.size(), failures.size() == 1 ? "" : "s",
+                            fmt::join(standing, ", "), fmt::join(failures, "\n  ")));
   }
 
   DatabaseStatus status_of(const DatabaseTarget& target) {
