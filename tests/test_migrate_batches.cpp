@@ -89,7 +89,7 @@ TEST_CASE("migrate in batches: --max-count in a loop exits 1 until the work is d
 }
 
 TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the data of an uninterrupted run") {
-  constexpr int kRows = 20000;
+  constexpr int kRows = 200000;
   for (const auto& database : scratch_databases()) {
     CAPTURE(database->dialect());
     auto databases = scratch_databases();
@@ -100,10 +100,10 @@ TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the dat
     REQUIRE(run_phase("migrate", reference.url, reference.dir.path()).exit_code == 0);
     std::mt19937 random(42);
     for (int kill_number = 0; kill_number < 10; ++kill_number) {
-      const int pid = spawn_tandem({"migrate", "--wait", "10", "--batch-size", "100", "--sleep", "30", "--db", killed.url,
+      const int pid = spawn_tandem({"migrate", "--wait", "10", "--sleep", "20", "--db", killed.url,
                                     "--repos", killed.dir.path().string()},
                                    killed.dir.path());
-      std::this_thread::sleep_for(std::chrono::milliseconds(100 + random() % 300));
+      std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 400));
       kill(pid, SIGKILL);
       wait_for(pid);
     }
@@ -211,4 +211,36 @@ TEST_CASE("move_rows moves rows from every cell to the api database; a crash bet
     CHECK(query_rows(url, "SELECT count(*) FROM key_pairs") == std::vector<std::string>{"70"});
   }
   CHECK(tandem({"status", "--check"}).exit_code == 4);
+}
+
+TEST_CASE("move_rows killed with kill -9 again and again: the target holds no duplicate and misses no row") {
+  auto databases = scratch_databases();
+  ScratchDatabase* api = databases.back().get();
+  TempDir cells, dir;
+  write_version(dir.path(), "001", "key_pairs", kKeyPairs, "", "");
+  write_version(dir.path(), "002", "move", "", kMoveKeyPairs, "");
+  const std::string cell_url = cells.sqlite_url("cell1.db");
+  write_file(dir / "tandem.yaml", "repos: .\ndatabases:\n  api: " + api->url() + "\n  cells:\n    cell1: " + cell_url + "\n");
+  REQUIRE(run_tandem({"expand"}, dir.path()).exit_code == 0);
+  constexpr int kRows = 20000;
+  for (int start = 0; start < kRows; start += 1000) {
+    std::string rows = "INSERT INTO key_pairs (user_id, name, public_key) VALUES ";
+    for (int i = start; i < start + 1000; ++i) rows += fmt::format("{}('user-{}', 'key', 'ssh-rsa {}')", i > start ? ", " : "", i, i);
+    execute(cell_url, rows);
+  }
+  std::mt19937 random(7);
+  for (int kill_number = 0; kill_number < 10; ++kill_number) {
+    const int pid = spawn_tandem({"migrate", "--wait", "10", "--batch-size", "200", "--sleep", "40"}, dir.path());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 300));
+    kill(pid, SIGKILL);
+    wait_for(pid);
+  }
+  const int moved = std::stoi(query_rows(api->url(), "SELECT count(*) FROM key_pairs").at(0));
+  CHECK(moved > 0);
+  CHECK(moved < kRows);
+  const Result rerun = run_tandem({"migrate", "--wait", "10"}, dir.path());
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(query_rows(api->url(), "SELECT count(*), count(DISTINCT user_id) FROM key_pairs") ==
+        std::vector<std::string>{fmt::format("{}|{}", kRows, kRows)});
+  CHECK(query_rows(cell_url, "SELECT count(*) FROM key_pairs") == std::vector<std::string>{"0"});
 }

@@ -82,8 +82,11 @@ void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, r
 
 Result bundled(const std::string& command, const std::string& url, const std::string& role,
                const std::vector<std::string>& extra = {}) {
+  // One database alone takes the history up to 006: from 007 on rows move between the
+  // cell and api databases (tests/test_bundled_history.cpp runs the whole of it).
   std::vector<std::string> args = {command, "--db", url, "--database", role, "--repos", TANDEM_SOURCE_DIR};
   args.insert(args.end(), extra.begin(), extra.end());
+  if (std::find(extra.begin(), extra.end(), "--to") == extra.end()) args.insert(args.end(), {"--to", "6"});
   return run_tandem(args, TANDEM_SOURCE_DIR);
 }
 
@@ -292,7 +295,8 @@ TEST_CASE("postgresql dialect: the bundled history, offline and as a rolling upg
     }
     require_ok(bundled("contract", rolling.url(), role));
     check_no_tandem_triggers(rolling);
-    CHECK(bundled("status", rolling.url(), role, {"--check"}).exit_code == 0);
+    // Up to date to 006; 007 on need the other role's database: expand needed (2).
+    CHECK(bundled("status", rolling.url(), role, {"--check"}).exit_code == 2);
     if (std::string(role) == "api")
       rolling.rows("INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) VALUES ('c3', 'u1', 'ec2', 'b', 'k')");
     CHECK(differences(snapshot(offline.url()), snapshot(rolling.url())).empty());

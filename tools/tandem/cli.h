@@ -40,6 +40,7 @@ struct CommandLine {
   int sleep_ms = 0;                      // --sleep MS between batches (migrate, archive)
   int batch_size = 1000;                 // migrate
   int jobs = 1;                          // cells at once
+  std::optional<int> batch_time_ms;      // migrate: adapt batches toward this duration
   std::optional<long long> max_count;    // migrate: at most this many rows this run
 
   // The deployment from --db, --config, ./tandem.yaml or TANDEM_DATABASE_URL, in that order.

@@ -4,7 +4,12 @@
 #include <filesystem>
 #include <iostream>
 
+#include <unistd.h>
+
+#include <memory>
+
 #include "cli.h"
+#include "progress.h"
 #include "tandem/error.h"
 
 namespace tandem::cli {
@@ -43,6 +48,11 @@ RunOptions CommandLine::run_options() const {
   options.lock_retries = lock_retries;
   options.batch_size = batch_size;
   options.jobs = jobs;
+  if (batch_time_ms) options.batch_time = std::chrono::milliseconds(*batch_time_ms);
+  if (format == Format::text && !no_progress) {
+    auto display = std::make_shared<ProgressDisplay>(isatty(STDOUT_FILENO) != 0);
+    options.on_progress = [display](const MigrationFigure& figure) { display->update(figure); };
+  }
   options.max_count = max_count;
   options.sleep = std::chrono::milliseconds(sleep_ms);
   if (!db) options.role = database_role;

@@ -72,6 +72,7 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("sleep", po::value<int>(&line.sleep_ms), "migrate, archive: milliseconds to pause between batches")
       ("batch-size", po::value<int>(&line.batch_size), "migrate: rows per batch (default 1000)")
       ("jobs,j", po::value<int>(&line.jobs), "cells to run at once, after the api database (default 1)")
+      ("batch-time", po::value<int>(), "migrate: adapt the batch size so a batch takes about this many ms")
       ("max-count", po::value<long long>(), "migrate: at most this many rows this run; exits 1 while rows remain");
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>(), "")("arguments", po::value<std::vector<std::string>>(), "");
@@ -112,6 +113,10 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
   if (line.sleep_ms < 0) throw Error(ErrorKind::usage, "--sleep must be zero or more milliseconds");
   if (line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
   if (line.jobs <= 0) throw Error(ErrorKind::usage, "--jobs must be a positive number of cells");
+  if (values.count("batch-time")) {
+    line.batch_time_ms = values["batch-time"].as<int>();
+    if (*line.batch_time_ms <= 0) throw Error(ErrorKind::usage, "--batch-time must be a positive number of milliseconds");
+  }
   if (values.count("max-count")) {
     line.max_count = values["max-count"].as<long long>();
     if (*line.max_count <= 0) throw Error(ErrorKind::usage, "--max-count must be a positive number of rows");

@@ -20,6 +20,17 @@
 
 namespace tandem {
 
+// One batched migrate operation's totals, for `Migration | Total Needed | Completed`.
+struct MigrationFigure {
+  std::string database;
+  std::string migration;    // "002 backfill instances.compute_id"
+  long long needed = 0;     // rows matching its condition when it started
+  long long completed = 0;  // rows it changed, over every run
+  bool done = false;
+  long long batches = 0;           // batches this run
+  double longest_batch_ms = 0;     // the slowest batch this run, fetch to commit
+};
+
 struct RunOptions {
   std::optional<long long> to;     // stop after this version
   bool dry_run = false;            // print the SQL, change nothing
@@ -32,21 +43,15 @@ struct RunOptions {
   std::optional<long long> max_count;     // at most this many rows this run (migrate)
   std::chrono::milliseconds sleep{0};     // pause between migrate batches
   int jobs = 1;                    // cells run at once, after the api database
+  // Aim migrate batches at this duration, adapting their size (overrides batch_size as
+  // the starting point only).
+  std::optional<std::chrono::milliseconds> batch_time;
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
   // Called with one line per event (unit started, done, SQL of a dry run).
   std::function<void(const std::string&)> on_event;
-};
-
-// One batched migrate operation's totals, for `Migration | Total Needed | Completed`.
-struct MigrationFigure {
-  std::string database;
-  std::string migration;    // "002 backfill instances.compute_id"
-  long long needed = 0;     // rows matching its condition when it started
-  long long completed = 0;  // rows it changed, over every run
-  bool done = false;
-  long long batches = 0;           // batches this run
-  double longest_batch_ms = 0;     // the slowest batch this run, fetch to commit
+  // Called after every migrate batch with the operation's totals so far.
+  std::function<void(const MigrationFigure&)> on_progress;
 };
 
 struct UnitOutcome {

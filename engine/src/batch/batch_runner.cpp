@@ -179,10 +179,11 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op,
       target.rollback();
       throw;
     }
-    return inserted;
+    // A moved row counts once: by its delete, or by its insert when the source keeps it.
+    return op.then == "keep" ? inserted : 0;
   };
   handlers.inside = [&](const std::vector<Row>& rows, const std::string&, const std::vector<Value>&) -> long long {
-    if (op.then == "keep") return 0;
+    if (op.then == "keep" || rows.empty()) return 0;
     // Exactly the rows copied: a row written into the range since is left for the next pass.
     std::vector<std::string> tuples;
     std::vector<Value> keys;
@@ -222,30 +223,44 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
   if (progress->done) return true;
 
   nlohmann::json cursor = nlohmann::json::parse(progress->cursor);
+  int batch_size = options_.batch_size;
   while (!budget_.spent()) {
     const auto batch_started = std::chrono::steady_clock::now();
-    const int limit = budget_.next_batch(options_.batch_size);
     std::vector<Value> after;
     if (!cursor["after"].is_null())
       for (const auto& value : cursor["after"]) after.push_back(value.get<std::string>());
-    const std::string lower = after.empty() ? "" : compare_key(sql, key_columns, ">") + " AND ";
-    const auto rows = connection_.query(
-        fmt::format("SELECT {} FROM {} WHERE {}{} ORDER BY {} LIMIT {}", selected, table, lower, condition, key, limit),
-        after);
-    if (rows.empty()) {
-      // The end of a pass: done when it changed nothing, else a final pass from the start.
-      const bool settled = cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= max_passes;
+    const std::string lower = after.empty() ? "" : compare_key(sql, key_columns, ">");
+    // Keys alone, so the fetch walks the key's index whatever the planner thinks of the
+    // unit's condition; the condition applies inside the key range.
+    const auto keys = connection_.query(fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT {}", key, table,
+                                                    lower.empty() ? "" : " WHERE " + lower, key,
+                                                    budget_.next_batch(batch_size)),
+                                        after);
+    if (keys.empty()) {
+      // The end of a pass: done when it changed nothing, or nothing matches any more;
+      // else a final pass from the start, for rows written behind the cursor.
+      const bool settled =
+          cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= max_passes ||
+          connection_.query(fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", table, condition)).empty();
       cursor = {{"pass", cursor["pass"].get<int>() + 1}, {"changed", 0}, {"after", nullptr}};
       progress->cursor = cursor.dump();
       progress->done = settled;
       state_.save_progress(unit.phase, unit.version, index, *progress);
       figure.done = settled;
-      if (settled) return true;
+      if (settled) {
+        if (options_.on_progress) options_.on_progress(figure);
+        return true;
+      }
       continue;
     }
     std::vector<Value> bounds = after;
-    bounds.insert(bounds.end(), rows.back().begin(), rows.back().begin() + static_cast<long>(key_columns.size()));
-    const std::string range = lower + compare_key(sql, key_columns, "<=");
+    bounds.insert(bounds.end(), keys.back().begin(), keys.back().end());
+    const std::string range = (lower.empty() ? "" : lower + " AND ") + compare_key(sql, key_columns, "<=");
+    // Operations that read the rows (move_rows) get those of the range that match.
+    std::vector<Row> rows;
+    if (!extra_columns.empty())
+      rows = connection_.query(
+          fmt::format("SELECT {} FROM {} WHERE {} AND {} ORDER BY {}", selected, table, range, condition, key), bounds);
     long long changed = handlers.outside ? handlers.outside(rows) : 0;
     connection_.begin();
     try {
@@ -253,7 +268,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
       changed += handlers.inside(rows, range, bounds);
       for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
       nlohmann::json last = nlohmann::json::array();
-      for (size_t i = 0; i < key_columns.size(); ++i) last.push_back(rows.back()[i].value_or(""));
+      for (const auto& column : keys.back()) last.push_back(column.value_or(""));
       cursor["after"] = last;
       cursor["changed"] = cursor["changed"].get<long long>() + changed;
       progress->cursor = cursor.dump();
@@ -264,12 +279,19 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
       connection_.rollback();
       throw;
     }
-    budget_.spend(static_cast<long long>(rows.size()));
+    // --max-count counts rows migrated, as nova-manage's online data migrations do.
+    budget_.spend(changed);
     figure.completed = progress->rows_done;
     ++figure.batches;
-    figure.longest_batch_ms = std::max(
-        figure.longest_batch_ms,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count());
+    const double batch_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count();
+    figure.longest_batch_ms = std::max(figure.longest_batch_ms, batch_ms);
+    if (options_.batch_time) {
+      // Toward the target duration, at most doubling or halving at a time.
+      const double factor = std::clamp(static_cast<double>(options_.batch_time->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
+      batch_size = std::clamp(static_cast<int>(batch_size * factor), 10, 100000);
+    }
+    if (options_.on_progress) options_.on_progress(figure);
     if (options_.sleep.count() > 0) std::this_thread::sleep_for(options_.sleep);
   }
   return false;

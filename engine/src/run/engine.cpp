@@ -223,6 +223,11 @@ struct Engine::Impl {
         std::lock_guard<std::mutex> lock(output);
         options.on_event(line);
       };
+    if (options.on_progress)
+      shared.on_progress = [&](const MigrationFigure& figure) {
+        std::lock_guard<std::mutex> lock(output);
+        options.on_progress(figure);
+      };
     // A database whose migrate stopped mid-version goes no further: versions run in order.
     std::set<const DatabaseTarget*> unfinished;
     for (Phase phase : phases)

@@ -199,7 +199,9 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
 
 void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   auto journal = state_.journal(unit.phase, unit.version);
-  const bool resuming = journal && journal->checksum == unit.checksum;
+  // A journal whose first step never completed has changed nothing: plan afresh, so a
+  // database repaired by hand since is judged from what it is now.
+  const bool resuming = journal && journal->checksum == unit.checksum && journal->step > 0;
   if (!resuming) {
     const schema::Schema before = connection_.snapshot();
     schema::Schema simulated = before;

@@ -136,8 +136,13 @@ std::optional<StateStore::Progress> StateStore::progress(Phase phase, const std:
 }
 
 void StateStore::save_progress(Phase phase, const std::string& version, int operation, const Progress& progress) {
-  const std::vector<Value> key = {phase_name(phase), version, std::to_string(operation)};
-  connection_.update("DELETE FROM tandem_progress WHERE phase = ? AND version = ? AND operation = ?", key);
+  // One statement per batch in the common case: the row exists after the first.
+  if (connection_.update(fmt::format("UPDATE tandem_progress SET {} = ?, rows_done = ?, rows_found = ?, done = ?, "
+                                     "updated_at = ? WHERE phase = ? AND version = ? AND operation = ?",
+                                     connection_.renderer().quote("cursor")),
+                         {progress.cursor, std::to_string(progress.rows_done), std::to_string(progress.rows_found),
+                          progress.done ? "1" : "0", utc_now(), phase_name(phase), version, std::to_string(operation)}) > 0)
+    return;
   connection_.update(
       fmt::format("INSERT INTO tandem_progress (phase, version, operation, {}, rows_done, rows_found, done, updated_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
