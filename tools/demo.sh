@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A rolling upgrade on SQLite files, no server needed: an api database and two cell
 # databases under .demo/ (wiped at start). The old release's schema (version 001) is
-# installed offline and given some data; then the new release (version 006) is rolled
+# installed offline and given some data; then the new release (version 010) is rolled
 # out with expand / migrate / contract while two writer loops, one per release, keep
 # writing. Every expectation is checked; the script exits non-zero if one fails.
 #
@@ -112,11 +112,28 @@ sql api.db "
     VALUES ('cred-1', 'u-alice', 'p-web', 'ec2', 'blob-alice-ec2', 'key-v1'),
            ('cred-2', 'u-bob', 'p-ops', 'ec2', 'blob-bob-ec2', 'key-v1'),
            ('cred-3', 'u-bob', NULL, 'totp', 'blob-bob-totp', 'key-v1');"
+for cell in 1 2; do
+  # key pairs (alice's laptop key is in both cells), a server group, PCI devices
+  sql cell$cell.db "
+    INSERT INTO key_pairs (name, user_id, fingerprint, public_key, created_at)
+      VALUES ('alice-laptop', 'u-alice', 'fp-alice', 'ssh-ed25519 AAAAalice alice@laptop', datetime('now')),
+             ('bob-ci-$cell', 'u-bob', 'fp-bob-$cell', 'ssh-ed25519 AAAAbob$cell bob@ci', datetime('now'));
+    INSERT INTO instance_extra (instance_uuid, flavor, created_at)
+      SELECT uuid, 'm1.small', datetime('now') FROM instances WHERE uuid IN ('seed-$cell-010', 'seed-$cell-011', 'seed-$cell-012');
+    INSERT INTO instance_groups (uuid, name, user_id, project_id, policy, created_at)
+      VALUES ('group-$cell-web', 'web', 'u-alice', 'p-web', 'anti-affinity', datetime('now'));
+    INSERT INTO instance_group_member (group_id, instance_uuid, created_at)
+      SELECT (SELECT id FROM instance_groups WHERE uuid = 'group-$cell-web'), uuid, datetime('now')
+      FROM instances WHERE uuid IN ('seed-$cell-010', 'seed-$cell-011', 'seed-$cell-012');
+    INSERT INTO pci_devices (compute_node_id, address, vendor_id, product_id, dev_type, status, created_at)
+      SELECT id, '0000:81:00.' || k, '8086', '1520', 'type-VF', 'available', datetime('now')
+      FROM compute_nodes, (SELECT 1 AS k UNION ALL SELECT 2) WHERE deleted = 0;"
+done
 expect "instances in cell1" "$(sql cell1.db 'SELECT count(*) FROM instances')" 41
 expect "credentials in api" "$(sql api.db 'SELECT count(*) FROM credentials')" 3
 credentials_before=3
 
-step "Where each database stands: the new release needs versions 002-006"
+step "Where each database stands: the new release needs versions 002-010"
 status_code=0
 run status --check || status_code=$?
 expect "tandem status --check (2 = expand needed)" "$status_code" 2
@@ -236,6 +253,22 @@ expect "assignments without domain_id" "$(sql api.db "SELECT count(*) FROM assig
 expect "credentials re-encrypted into encrypted_blob_v2" \
   "$(sql api.db "SELECT count(*) FROM credentials WHERE encrypted_blob_v2 = 'v2:' || encrypted_blob")" "$credentials_before"
 
+step "Key pairs and server groups moved from the cells to the api database; PCI devices got uuids"
+show api.db "SELECT user_id, name FROM key_pairs ORDER BY id"
+expect "key pairs in api (alice-laptop, in both cells, once)" "$(sql api.db 'SELECT count(*) FROM key_pairs')" 3
+expect "server groups / policies / members in api" \
+  "$(sql api.db "SELECT (SELECT count(*) FROM instance_groups) || ' / ' || (SELECT count(*) FROM instance_group_policy) ||
+                        ' / ' || (SELECT count(*) FROM instance_group_member)")" "2 / 2 / 6"
+for cell in 1 2; do
+  expect "cell$cell: live key pairs / group members left, PCI devices without uuid" \
+    "$(sql cell$cell.db "SELECT (SELECT count(*) FROM key_pairs WHERE deleted = 0) || ' / ' ||
+                                (SELECT count(*) FROM instance_group_member WHERE deleted = 0) || ' / ' ||
+                                (SELECT count(*) FROM pci_devices WHERE uuid IS NULL)")" "0 / 0 / 0"
+done
+expect "cell1: instance_extra.keypairs of seed-1-010" \
+  "$(sql cell1.db "SELECT keypairs FROM instance_extra WHERE instance_uuid = 'seed-1-010'")" \
+  '[{"name": "alice-laptop", "user_id": "u-alice", "type": "ssh", "fingerprint": "fp-alice", "public_key": "ssh-ed25519 AAAAalice alice@laptop"}]'
+
 step "The old release is gone: the writers stop"
 sleep 1  # until the last old-release server is stopped its writes keep going through the triggers
 stop_writers
@@ -309,5 +342,5 @@ expect "tandem archive again (0 = nothing archived)" "$archive_code" 0
 step "What cell1 ran"
 run history --cell cell1
 
-printf '\n%sDemo finished in %ds: a rolling upgrade from 001 to 006 with both releases writing.%s\n' \
+printf '\n%sDemo finished in %ds: a rolling upgrade from 001 to 010 with both releases writing.%s\n' \
   "$green" "$((SECONDS - started))" "$reset"
