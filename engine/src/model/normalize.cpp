@@ -1,4 +1,5 @@
 #include "model/normalize.h"
+#include "operations/portable_type.h"
 
 #include <fmt/format.h>
 
@@ -6,6 +7,14 @@
 #include <cctype>
 
 namespace tandem::model {
+
+std::string DialectNormalizer::canonical_type(const std::string& type) const {
+  if (auto portable = ops::parse_portable_type(type)) {
+    if (portable->kind == ops::TypeKind::enumeration) return enum_type(portable->values);
+    return respell(declared_type(type));
+  }
+  return respell(type);
+}
 
 const DialectNormalizer& normalizer_for(DialectKind kind) {
   switch (kind) {

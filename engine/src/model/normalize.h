@@ -21,7 +21,7 @@ class DialectNormalizer {
   // through the dialect's type map first; a type as the database reports it is respelled
   // (`character varying(64)` and `varchar(64)`, `int(11)` and `int`). Enums are
   // `enum(a,b)` in every dialect: compared by their values, never by a type name.
-  virtual std::string canonical_type(const std::string& type) const = 0;
+  std::string canonical_type(const std::string& type) const;
 
   // The portable type a canonical type comes from, or the canonical type itself when no
   // portable type maps to it. Where several map to one (SQLite's INTEGER), the plainest.
@@ -39,6 +39,12 @@ class DialectNormalizer {
   // Both sides, after the shared rules: what this dialect adds or merges by itself
   // (MySQL's implicit foreign-key indexes, RESTRICT being NO ACTION on InnoDB).
   virtual void canonical_table(schema::Table& table) const { (void)table; }
+
+ protected:
+  // The dialect's type for a portable type (its renderer's type map).
+  virtual std::string declared_type(const std::string& portable) const = 0;
+  // The dialect's one spelling of a type as its database reports it.
+  virtual std::string respell(const std::string& type) const = 0;
 };
 
 const DialectNormalizer& normalizer_for(DialectKind kind);

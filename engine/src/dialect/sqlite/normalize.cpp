@@ -14,13 +14,7 @@ namespace {
 
 class SqliteNormalizer final : public model::DialectNormalizer {
  public:
-  std::string canonical_type(const std::string& type) const override {
-    if (auto portable = ops::parse_portable_type(type)) {
-      if (portable->kind == ops::TypeKind::enumeration) return model::enum_type(portable->values);
-      return respell(renderer_.declared_type(type));
-    }
-    return respell(type);
-  }
+  std::string declared_type(const std::string& portable) const override { return renderer_.declared_type(portable); }
 
   std::string portable_type(const std::string& canonical) const override {
     static const std::map<std::string, std::string> plain = {
@@ -62,7 +56,7 @@ class SqliteNormalizer final : public model::DialectNormalizer {
   }
 
  private:
-  static std::string respell(const std::string& type) {
+  std::string respell(const std::string& type) const override {
     std::string squeezed = model::squeeze(type);
     static const std::map<std::string, std::string> synonyms = {
         {"int", "integer"},      {"bigint", "integer"},  {"smallint", "integer"},         {"tinyint", "integer"},
