@@ -123,22 +123,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// `url` with its database replaced by `database`, the rest (credentials, options) kept as
-// written. The database starts at the first '/' after the credentials' last '@', as
-// DatabaseUrl::parse reads it.
-std::string with_database(const std::string& url, const std::string& database) {
-  const size_t authority = url.find("://");
-  if (authority == std::string::npos) throw std::runtime_error("not a server URL: " + redact_passwords(url));
-  const size_t query = url.find('?', authority);
-  const size_t at = url.rfind('@', query);
-  const size_t host = at == std::string::npos || at < authority ? authority + 3 : at + 1;
-  const size_t slash = url.find('/', host);
-  const size_t path_end = query == std::string::npos ? url.size() : query;
-  const std::string tail = query == std::string::npos ? "" : url.substr(query);
-  if (slash == std::string::npos || slash > path_end) return url.substr(0, path_end) + "/" + database + tail;
-  return url.substr(0, slash + 1) + database + tail;
-}
-
 // A fresh database on a PostgreSQL or MariaDB server, made and dropped through the
 // command-line clients on the server's admin URL.
 class ServerScratch final : public ScratchDatabase {
@@ -219,6 +203,26 @@ void add_server_scratch(std::vector<std::unique_ptr<ScratchDatabase>>& databases
 }
 
 }  // namespace
+
+// `url` with its database replaced by `database`, the rest (credentials, options) kept as
+// written. The database starts at the first '/' after the credentials' last '@', as
+// DatabaseUrl::parse reads it.
+std::string with_database(const std::string& url, const std::string& database) {
+  const size_t authority = url.find("://");
+  if (authority == std::string::npos) throw std::runtime_error("not a server URL: " + redact_passwords(url));
+  const size_t query = url.find('?', authority);
+  const size_t at = url.rfind('@', query);
+  const size_t host = at == std::string::npos || at < authority ? authority + 3 : at + 1;
+  const size_t slash = url.find('/', host);
+  const size_t path_end = query == std::string::npos ? url.size() : query;
+  const std::string tail = query == std::string::npos ? "" : url.substr(query);
+  if (slash == std::string::npos || slash > path_end) return url.substr(0, path_end) + "/" + database + tail;
+  return url.substr(0, slash + 1) + database + tail;
+}
+
+std::unique_ptr<ScratchDatabase> server_scratch(const std::string& dialect, const std::string& admin_url) {
+  return std::make_unique<ServerScratch>(dialect, admin_url);
+}
 
 bool servers_required() {
   return environment("CI") == "true" || environment("TANDEM_REQUIRE_SERVERS") == "1";

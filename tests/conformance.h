@@ -26,6 +26,13 @@ class ScratchDatabase {
 // with a warning, or throws when servers_required().
 std::vector<std::unique_ptr<ScratchDatabase>> scratch_databases();
 
+// A fresh database of `dialect` ("postgresql", "mysql") on the server of `admin_url`,
+// dropped when the object goes away.
+std::unique_ptr<ScratchDatabase> server_scratch(const std::string& dialect, const std::string& admin_url);
+
+// `url` with its database replaced by `database`, credentials and options kept.
+std::string with_database(const std::string& url, const std::string& database);
+
 // True when the test servers must be there: CI=true or TANDEM_REQUIRE_SERVERS=1.
 bool servers_required();
 

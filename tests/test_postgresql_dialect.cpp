@@ -36,46 +36,16 @@ std::string server_url() {
   return "";
 }
 
-// `url` naming `database` instead, credentials and options kept. The database follows the
-// first '/' after the credentials' last '@' (a password may hold '/').
-std::string with_database(const std::string& url, const std::string& database) {
-  const size_t query = url.find('?');
-  const size_t authority = url.find("://") + 3;
-  const size_t at = url.rfind('@', query);
-  const size_t host = at == std::string::npos || at < authority ? authority : at + 1;
-  const size_t slash = url.find('/', host);
-  const size_t path_end = query == std::string::npos ? url.size() : query;
-  const std::string tail = query == std::string::npos ? "" : url.substr(query);
-  return url.substr(0, slash == std::string::npos || slash > path_end ? path_end : slash) + "/" + database + tail;
-}
-
-// A fresh database on the test server, dropped when the object goes away.
+// A fresh database on the test server (tests/conformance.h), read through the command-line
+// client, independently of the dialect under test.
 class Scratch {
  public:
-  explicit Scratch(std::string admin_url) : admin_url_(std::move(admin_url)) {
-    static std::mt19937 random(std::random_device{}());
-    name_ = "tandem_pgtest_" + std::to_string(getpid()) + "_" + std::to_string(random() % 1000000);
-    client_query(admin_url_, "CREATE DATABASE " + name_ + " TEMPLATE template0");
-    url_ = with_database(admin_url_, name_);
-  }
-  ~Scratch() {
-    try {
-      client_query(admin_url_, "DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
-    } catch (const std::exception& error) {
-      MESSAGE("could not drop scratch database " << name_ << ": " << error.what());
-    }
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-
-  const std::string& url() const { return url_; }
-  // Rows through psql, independently of the dialect under test.
-  std::vector<std::string> rows(const std::string& sql) const { return client_query(url_, sql); }
+  explicit Scratch(const std::string& admin_url) : database_(server_scratch("postgresql", admin_url)) {}
+  std::string url() const { return database_->url(); }
+  std::vector<std::string> rows(const std::string& sql) const { return client_query(url(), sql); }
 
  private:
-  std::string admin_url_;
-  std::string name_;
-  std::string url_;
+  std::unique_ptr<ScratchDatabase> database_;
 };
 
 void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, result.all()); }
