@@ -1,10 +1,13 @@
 #include "conformance.h"
 
+#include <doctest/doctest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -222,6 +225,28 @@ std::string with_database(const std::string& url, const std::string& database) {
 
 std::unique_ptr<ScratchDatabase> server_scratch(const std::string& dialect, const std::string& admin_url) {
   return std::make_unique<ServerScratch>(dialect, admin_url);
+}
+
+std::string test_server_url(const std::string& dialect) {
+  const bool postgresql = dialect == "postgresql";
+  // std::string: doctest prints a const char* in a message as a pointer.
+  const std::string variable = postgresql ? "TANDEM_TEST_POSTGRESQL_URL" : "TANDEM_TEST_MYSQL_URL";
+  const std::string name = postgresql ? "PostgreSQL" : "MariaDB";
+  if (const char* value = std::getenv(variable.c_str()); value && *value) return value;
+  if (servers_required())
+    FAIL(variable << " is not set and the test servers are required (CI=true or TANDEM_REQUIRE_SERVERS=1): run the "
+                     "tests under tools/test-servers.sh");
+  MESSAGE("*** WARNING: SKIPPING this " << name << " dialect test: " << variable
+                                        << " is not set (run the tests under tools/test-servers.sh) ***");
+  return "";
+}
+
+Result run_bundled(const std::string& command, const std::string& url, const std::string& role,
+                   const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {command, "--db", url, "--database", role, "--repos", TANDEM_SOURCE_DIR};
+  args.insert(args.end(), extra.begin(), extra.end());
+  if (std::find(extra.begin(), extra.end(), "--to") == extra.end()) args.insert(args.end(), {"--to", "6"});
+  return run_tandem(args, TANDEM_SOURCE_DIR);
 }
 
 bool servers_required() {

@@ -33,6 +33,16 @@ std::unique_ptr<ScratchDatabase> server_scratch(const std::string& dialect, cons
 // `url` with its database replaced by `database`, credentials and options kept.
 std::string with_database(const std::string& url, const std::string& database);
 
+// The admin URL of the test server of `dialect` ("postgresql", "mysql"), or "" after a
+// loud warning that the calling test skips; a test failure where servers are required.
+std::string test_server_url(const std::string& dialect);
+
+// A phase command on one database of `role` alone with the bundled history, which such a
+// database takes up to 006: from 007 on rows move between the cell and api databases
+// (tests/test_bundled_history.cpp runs the whole of it).
+Result run_bundled(const std::string& command, const std::string& url, const std::string& role,
+                   const std::vector<std::string>& extra = {});
+
 // True when the test servers must be there: CI=true or TANDEM_REQUIRE_SERVERS=1.
 bool servers_required();
 

@@ -24,21 +24,6 @@ namespace ops = tandem::ops;
 
 namespace {
 
-// The admin URL of the test server, or "" after a loud warning (a failure where servers
-// are required).
-std::string server_url() {
-  const char* value = std::getenv("TANDEM_TEST_MYSQL_URL");
-  if (value && *value) return value;
-  if (servers_required())
-    FAIL(
-        "TANDEM_TEST_MYSQL_URL is not set and the test servers are required (CI=true or "
-        "TANDEM_REQUIRE_SERVERS=1): run the tests under tools/test-servers.sh");
-  MESSAGE(
-      "*** WARNING: SKIPPING this MariaDB dialect test: TANDEM_TEST_MYSQL_URL is not set "
-      "(run the tests under tools/test-servers.sh) ***");
-  return "";
-}
-
 // A fresh database on the test server (tests/conformance.h), read through the command-line
 // client, independently of the dialect under test.
 class Scratch {
@@ -53,15 +38,6 @@ class Scratch {
 
 void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, result.all()); }
 
-Result bundled(const std::string& command, const std::string& url, const std::string& role,
-               const std::vector<std::string>& extra = {}) {
-  // One database alone takes the history up to 006: from 007 on rows move between the
-  // cell and api databases (tests/test_bundled_history.cpp runs the whole of it).
-  std::vector<std::string> args = {command, "--db", url, "--database", role, "--repos", TANDEM_SOURCE_DIR};
-  args.insert(args.end(), extra.begin(), extra.end());
-  if (std::find(extra.begin(), extra.end(), "--to") == extra.end()) args.insert(args.end(), {"--to", "6"});
-  return run_tandem(args, TANDEM_SOURCE_DIR);
-}
 
 Result phase(const std::string& command, const std::string& url, const TempDir& repos,
              const std::vector<std::string>& extra = {}) {
@@ -113,7 +89,7 @@ operations:
 }  // namespace
 
 TEST_CASE("mysql dialect: the Connection contract") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   Scratch database(admin);
   auto connection = tandem::connect(DatabaseUrl::parse(database.url()));
@@ -238,7 +214,7 @@ TEST_CASE("mysql dialect: the Connection contract") {
 // A journaled step whose effect landed just before a crash runs again when the unit
 // resumes: it must succeed or fail with an error is_already_applied() recognises.
 TEST_CASE("mysql dialect: every kind of step can run twice") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   Scratch database(admin);
   auto connection = tandem::connect(DatabaseUrl::parse(database.url()));
@@ -326,7 +302,7 @@ TEST_CASE("mysql dialect: every kind of step can run twice") {
 }
 
 TEST_CASE("mysql dialect: connection failures exit 69 and never show the password") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   const auto url = DatabaseUrl::parse(admin);
   const std::string host = url.host.empty() ? "127.0.0.1" : url.host;
@@ -369,15 +345,15 @@ TEST_CASE("mysql dialect: connection failures exit 69 and never show the passwor
 }
 
 TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade, on cell and api databases") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   for (const char* role : {"cell", "api"}) {
     CAPTURE(role);
     Scratch offline(admin), rolling(admin);
-    require_ok(bundled("upgrade", offline.url(), role));
+    require_ok(run_bundled("upgrade", offline.url(), role));
     check_no_tandem_triggers(offline);
 
-    require_ok(bundled("upgrade", rolling.url(), role, {"--to", "1"}));
+    require_ok(run_bundled("upgrade", rolling.url(), role, {"--to", "1"}));
     if (std::string(role) == "cell") {
       rolling.rows(
           "INSERT INTO compute_nodes (uuid, hypervisor_hostname) VALUES ('cn1', 'node-a'), ('cn2', 'node-b');"
@@ -389,7 +365,7 @@ TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade,
           "INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) VALUES ('c1', 'u1', 'ec2', 'b1', "
           "'k1')");
     }
-    require_ok(bundled("expand", rolling.url(), role));
+    require_ok(run_bundled("expand", rolling.url(), role));
     if (std::string(role) == "cell") {
       // sync_column both ways: the old release writes node, the new one compute_id.
       rolling.rows(
@@ -410,7 +386,7 @@ TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade,
       CHECK(rolling.rows("SELECT actor_id, domain_id FROM assignments ORDER BY id") ==
             std::vector<std::string>{"u1|NULL", "u2|d2"});
     }
-    require_ok(bundled("migrate", rolling.url(), role));
+    require_ok(run_bundled("migrate", rolling.url(), role));
     if (std::string(role) == "cell") {
       CHECK(rolling.rows("SELECT uuid, compute_id FROM instances ORDER BY id") ==
             std::vector<std::string>{"before|2", "old|2", "new|1"});
@@ -420,10 +396,10 @@ TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade,
       CHECK(rolling.rows("SELECT actor_id, domain_id FROM assignments ORDER BY id") ==
             std::vector<std::string>{"u1|d1", "u2|d2"});
     }
-    require_ok(bundled("contract", rolling.url(), role));
+    require_ok(run_bundled("contract", rolling.url(), role));
     check_no_tandem_triggers(rolling);
     // Up to date to 006; 007 on need the other role's database: expand needed (2).
-    CHECK(bundled("status", rolling.url(), role, {"--check"}).exit_code == 2);
+    CHECK(run_bundled("status", rolling.url(), role, {"--check"}).exit_code == 2);
     if (std::string(role) == "api")
       rolling.rows(
           "INSERT INTO credentials (id, user_id, type, encrypted_blob, key_hash) VALUES ('c3', 'u1', 'ec2', 'b', 'k')");
@@ -432,7 +408,7 @@ TEST_CASE("mysql dialect: the bundled history, offline and as a rolling upgrade,
 }
 
 TEST_CASE("mysql dialect: triggers keep || as concatenation for an application session in another sql_mode") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   TempDir repos;
   write_version(repos.path(), "001", "tokens", R"Y(description: tokens
@@ -462,7 +438,7 @@ operations:
 }
 
 TEST_CASE("mysql dialect: kill -9 in the middle of a journaled unit, then a rerun leaves the same schema") {
-  const std::string admin = server_url();
+  const std::string admin = test_server_url("mysql");
   if (admin.empty()) return;
   TempDir repos;
   write_version(repos.path(), "001", "accounts", kAccounts, "", "");
