@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "dialect/dialect.h"
+#include "run_tandem.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -97,22 +98,6 @@ void write_units(const fs::path& repos) {
   std::ofstream(repos / "expand_repo/001_instances.yaml") << kSchema;
   for (const char* folder : {"data_migration_repo", "contract_repo"})
     std::ofstream(repos / folder / "001_instances.yaml") << "description: nothing\noperations: []\n";
-}
-
-int run_tandem(const std::string& binary, const std::vector<std::string>& args) {
-  std::cout.flush();  // or the child would print the parent's buffered lines again
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    if (!std::getenv("BENCH_VERBOSE")) freopen("/dev/null", "w", stdout);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 // INSERT INTO `table` (`columns`) SELECT `values` over g = 1..count, in each dialect's

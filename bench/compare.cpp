@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "dialect/dialect.h"
+#include "run_tandem.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -73,23 +74,6 @@ void write_repos_and_model(const fs::path& root, int tables) {
   write(root / "model" / "main.yaml", model);
 }
 
-int run_tandem(const std::string& binary, const std::vector<std::string>& args) {
-  std::cout.flush();  // or the child's copy of the buffer is written a second time
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    if (!std::getenv("BENCH_VERBOSE") && (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
-      _exit(126);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
 struct Figures {
   double setup_seconds = 0;
   double median_seconds = 0;
@@ -99,13 +83,13 @@ struct Figures {
 Figures measure(const std::string& url, const fs::path& root, const std::string& binary, int runs) {
   Figures figures;
   const auto setup = Clock::now();
-  if (run_tandem(binary, {"upgrade", "--db", url, "--repos", root.string()}) != 0)
+  if (run_tandem(binary, {"upgrade", "--db", url, "--repos", root.string()}, nullptr, true) != 0)
     throw std::runtime_error("upgrade failed on " + redact_passwords(url));
   figures.setup_seconds = std::chrono::duration<double>(Clock::now() - setup).count();
   std::vector<double> times;
   for (int run = 0; run < runs; ++run) {
     const auto start = Clock::now();
-    const int code = run_tandem(binary, {"compare", "--db", url, "--model", (root / "model").string()});
+    const int code = run_tandem(binary, {"compare", "--db", url, "--model", (root / "model").string()}, nullptr, true);
     times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     if (code != 0) throw std::runtime_error(fmt::format("compare found drift (exit {}) on {}", code, redact_passwords(url)));
   }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "dialect/dialect.h"
+#include "run_tandem.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -52,21 +53,6 @@ void write_units(const fs::path& repos) {
     write(std::string("data_migration_repo/") + name + ".yaml", "description: nothing\noperations: []\n");
     write(std::string("contract_repo/") + name + ".yaml", "description: nothing\noperations: []\n");
   }
-}
-
-int run_tandem(const std::string& binary, const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv{const_cast<char*>(binary.c_str())};
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    if (!std::getenv("BENCH_VERBOSE")) freopen("/dev/null", "w", stdout);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 Figures measure(DialectKind dialect, const std::string& admin_url, const std::string& binary, bool naive, long rows) {
