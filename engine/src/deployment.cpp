@@ -5,8 +5,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "tandem/error.h"
+#include "yaml_document.h"
 
 namespace tandem {
 
@@ -60,12 +63,11 @@ DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::s
 
 Deployment Deployment::load(const fs::path& file) {
   if (!fs::is_regular_file(file)) throw Error(ErrorKind::bad_config, fmt::format("config file '{}' does not exist", file.string()));
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file.string());
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorKind::bad_config, fmt::format("broken YAML: {}", error.msg)).with_file(file.string(), error.mark.line + 1);
-  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error(ErrorKind::bad_config, fmt::format("cannot read the config file '{}'", file.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  const YAML::Node root = load_yaml(text.str(), file.string(), ErrorKind::bad_config);
   if (!root.IsMap()) throw config_error(file, root, "the config must be a mapping with repos, model and databases");
   Deployment deployment;
   const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();

@@ -14,6 +14,7 @@
 #include "tandem/error.h"
 #include "tandem/model.h"
 #include "unit/field_reader.h"
+#include "yaml_document.h"
 
 namespace tandem {
 
@@ -169,12 +170,7 @@ schema::Schema load_model(const fs::path& file) {
   if (!in) throw Error(ErrorKind::invalid_unit, "cannot read the model file").with_file(display);
   std::ostringstream text;
   text << in.rdbuf();
-  YAML::Node document;
-  try {
-    document = YAML::Load(text.str());
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorKind::invalid_unit, fmt::format("broken YAML: {}", error.msg)).with_file(display, error.mark.line + 1);
-  }
+  const YAML::Node document = load_yaml(text.str(), display, ErrorKind::invalid_unit);
   if (!document.IsMap())
     throw Error(ErrorKind::invalid_unit, "a model must be a mapping with a 'tables' list").with_file(display, 1);
   FieldReader top(document, display, "model");

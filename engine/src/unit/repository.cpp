@@ -2,6 +2,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -11,6 +13,7 @@
 #include "tandem/error.h"
 #include "unit/field_reader.h"
 #include "unit/unit.h"
+#include "yaml_document.h"
 
 namespace tandem {
 
@@ -32,25 +35,33 @@ const Unit* Repositories::find(Phase phase, long long number) const {
 
 namespace {
 
-std::string read_file(const fs::path& path) {
+// A unit's name on something that is no file (a folder, a dangling symlink) is a unit
+// that cannot be read, not a version that is missing.
+std::string read_file(const fs::path& path, const std::string& display) {
+  std::error_code error;
+  const auto status = fs::status(path, error);
+  std::string problem;
+  if (fs::is_symlink(fs::symlink_status(path, error)) && !fs::exists(status))
+    problem = fmt::format("it is a symlink to '{}', which does not exist", fs::read_symlink(path, error).string());
+  else if (fs::is_directory(status))
+    problem = "it is a folder, not a file";
+  else if (!fs::is_regular_file(status))
+    problem = "it is not a regular file";
   std::ifstream in(path, std::ios::binary);
+  if (problem.empty() && !in) problem = std::strerror(errno);
+  if (!problem.empty()) throw Error(ErrorKind::invalid_unit, fmt::format("cannot read {}: {}", display, problem)).with_file(display);
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
 }
 
 Unit parse_unit(const fs::path& path, const std::string& display, Phase phase) {
-  const std::string text = read_file(path);
+  const std::string text = read_file(path, display);
   Unit unit;
   unit.phase = phase;
   unit.path = display;
   unit.checksum = unit_checksum(text);
-  YAML::Node document;
-  try {
-    document = YAML::Load(text);
-  } catch (const YAML::Exception& error) {
-    throw Error(ErrorKind::invalid_unit, fmt::format("broken YAML: {}", error.msg)).with_file(display, error.mark.line + 1);
-  }
+  const YAML::Node document = load_yaml(text, display, ErrorKind::invalid_unit);
   if (!document.IsMap())
     throw Error(ErrorKind::invalid_unit, "a unit must be a mapping with description and operations").with_file(display, 1);
   ops::FieldReader fields(document, display, "unit");
@@ -101,14 +112,20 @@ Repositories load_repositories(const fs::path& root, Findings& findings) {
                               folder.lexically_normal().string(), repository_folder(Phase::expand),
                               repository_folder(Phase::migrate), repository_folder(Phase::contract), root.string()));
     std::vector<fs::path> paths;
-    for (const auto& entry : fs::directory_iterator(folder))
-      if (entry.is_regular_file()) paths.push_back(entry.path());
+    for (const auto& entry : fs::directory_iterator(folder)) paths.push_back(entry.path());
     std::sort(paths.begin(), paths.end());
     for (const auto& path : paths) {
       const std::string filename = path.filename().string();
       const std::string display = path.lexically_normal().string();
       std::smatch match;
       if (std::regex_match(filename, match, unit_file)) {
+        if (match[1].str().find_first_not_of('0') == std::string::npos) {
+          findings.error(display, 1, "bad-file-name",
+                         fmt::format("unit file name '{}': versions start at 001 (a database nothing has run on is "
+                                     "at {}, so this unit would never run)",
+                                     filename, match[1].str()));
+          continue;
+        }
         if (!fits_version_number(match[1])) {
           findings.error(display, 0, "bad-file-name",
                          fmt::format("unit file name '{}': version {} is too large (at most 18 digits after the "
@@ -118,7 +135,7 @@ Repositories load_repositories(const fs::path& root, Findings& findings) {
         }
         FileEntry entry{display, match[1], std::stoll(match[1]), match[2], path};
         files[phase][entry.number].push_back(entry);
-      } else if (path.extension() == ".yaml" || path.extension() == ".yml") {
+      } else if (fs::is_regular_file(path) && (path.extension() == ".yaml" || path.extension() == ".yml")) {
         findings.error(display, 0, "bad-file-name",
                        fmt::format("unit file name '{}' must be NNN_short_name.yaml (three or more digits, then "
                                    "lowercase letters, digits and _)",
