@@ -213,6 +213,7 @@ struct Engine::Impl {
           verify_checksums(database);
         }
     }
+    check_not_ahead(all);
     RunReport report;
     BatchBudget budget(options.max_count);
     // Events come from several threads with --jobs: one line at a time.
@@ -228,25 +229,60 @@ struct Engine::Impl {
         std::lock_guard<std::mutex> lock(output);
         options.on_progress(figure);
       };
-    // A database whose migrate stopped mid-version goes no further: versions run in order.
+    // A migrate that --max-count stopped mid-version on some database ends the run at
+    // that version: no database starts the next before it has finished everywhere.
     std::set<const DatabaseTarget*> unfinished;
-    for (Phase phase : phases)
+    for (Phase phase : phases) {
+      long long previous = 0;
       for (const auto& version : repositories.versions) {
-        if (version.number > last) break;
+        if (version.number > last || !unfinished.empty()) break;
         const Unit& unit = version.units.at(phase);
         std::vector<Open*> pending;
         for (auto& database : all)
-          if (is_target(database) && database.versions.at(phase) < unit.number && !unfinished.count(database.target))
-            pending.push_back(&database);
-        if (pending.empty()) continue;
-        check_order(phase, unit, all);
-        if (options.dry_run) {
-          for (auto* database : pending) report.units.push_back(dry_run(*database, unit, install_triggers, shared));
-          continue;
+          if (is_target(database) && database.versions.at(phase) < unit.number) pending.push_back(&database);
+        if (!pending.empty()) {
+          check_order(phase, unit, all);
+          check_previous_finished(phase, unit, previous, all);
+          if (options.dry_run)
+            for (auto* database : pending) report.units.push_back(dry_run(*database, unit, install_triggers, shared));
+          else
+            run_version(phase, unit, pending, all, shared, install_triggers, budget, report, unfinished);
         }
-        run_version(phase, unit, pending, all, shared, install_triggers, budget, report, unfinished);
+        previous = unit.number;
       }
+    }
     return report;
+  }
+
+  // Throws when some database of the deployment has not finished `previous`, the version
+  // before `unit`, in `phase`: a run narrowed by --database or --cell may bring its
+  // databases up to the others, never past them.
+  void check_previous_finished(Phase phase, const Unit& unit, long long previous, const std::vector<Open>& all) const {
+    std::vector<std::string> behind;
+    for (const auto& database : all)
+      if (database.versions.at(phase) < previous)
+        behind.push_back(fmt::format("{} (at {} {:03})", database.target->name, phase_name(phase),
+                                     database.versions.at(phase)));
+    if (!behind.empty())
+      throw Error(ErrorKind::out_of_order,
+                  fmt::format("{} {} waits until {} {:03} has finished on every database, but these are behind: {}; "
+                              "run `tandem {}` on them first",
+                              phase_name(phase), unit.version, phase_name(phase), previous, fmt::join(behind, ", "),
+                              phase_name(phase)));
+  }
+
+  // Throws when a database has run a version the repositories do not have (a checkout
+  // older than the database): every phase would otherwise find nothing to do.
+  void check_not_ahead(const std::vector<Open>& all) const {
+    const long long latest = repositories.latest();
+    for (const auto& database : all)
+      for (Phase phase : kPhases)
+        if (database.versions.at(phase) > latest)
+          throw Error(ErrorKind::out_of_order,
+                      fmt::format("{} is at {} {:03}, ahead of the repositories, which end at {:03} ({}); run from a "
+                                  "checkout that has version {:03}; nothing was run",
+                                  database.target->name, phase_name(phase), database.versions.at(phase), latest,
+                                  repositories.root.string(), database.versions.at(phase)));
   }
 
   // Runs one version on `pending`: the api database and other single roles first, one

@@ -37,10 +37,10 @@ int run_phase(const CommandLine& line) {
   try {
     report = line.command == "upgrade" ? engine.upgrade(options) : engine.run(*parse_phase(line.command), options);
   } catch (const Error& error) {
-    // migrate answers 0 complete, 1 rows remain, 2 errors (DESIGN §7); the generic
-    // usage, config, unreachable and lock codes still apply.
-    if (!migrate || (error.kind() != ErrorKind::step_failed && error.kind() != ErrorKind::out_of_order &&
-                     error.kind() != ErrorKind::checksum_mismatch))
+    // migrate answers 0 complete, 1 rows remain, 2 errors (DESIGN §7); an order refusal
+    // is 1 from every phase command, and the generic usage, config, unreachable and lock
+    // codes still apply.
+    if (!migrate || (error.kind() != ErrorKind::step_failed && error.kind() != ErrorKind::checksum_mismatch))
       throw;
     std::cerr << "tandem: error: " << redact_passwords(error.describe()) << "\n";
     return 2;
