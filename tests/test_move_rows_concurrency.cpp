@@ -1,0 +1,169 @@
+// move_rows while the application writes (issue 9 item 1, issue 10 item 9), on every
+// dialect, the cell and the api database both of it: an update between a batch's copy
+// and its delete is never lost, a row in both places converges to the source's content,
+// and lock waits on the source are retried instead of killing the run.
+#include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "conformance.h"
+
+using namespace tandem::test;
+
+namespace {
+
+const char* kKeyPairs = R"Y(description: key pairs in the cells, and their new home in the api database
+database: cell
+operations:
+  - create_table:
+      name: key_pairs
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: user_id, type: string(64), nullable: false}
+        - {name: name, type: string(255), nullable: false}
+        - {name: public_key, type: text}
+        - {name: deleted, type: integer, nullable: false, default: "0"}
+  - database: api
+    create_table:
+      name: key_pairs
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: user_id, type: string(64), nullable: false}
+        - {name: name, type: string(255), nullable: false}
+        - {name: public_key, type: text}
+      unique: [[user_id, name]]
+)Y";
+
+const char* kMoveKeyPairs = R"Y(description: move live key pairs from the cell to the api database
+operations:
+  - move_rows:
+      from: {database: cell, table: key_pairs}
+      to: {database: api, table: key_pairs}
+      columns: {user_id: user_id, name: name, public_key: public_key}
+      unique: [user_id, name]
+      where: deleted = 0
+)Y";
+
+// An api and a cell database of one dialect, key_pairs created in both, `rows` key pairs
+// ('user-<i>', 'key-<i>', 'ssh-rsa <i>') in the cell.
+struct Deployment {
+  std::unique_ptr<ScratchDatabase> api_database, cell_database;
+  std::string api, cell;
+  TempDir dir;
+
+  Deployment(std::unique_ptr<ScratchDatabase> first, std::unique_ptr<ScratchDatabase> second, int rows)
+      : api_database(std::move(first)), cell_database(std::move(second)), api(api_database->url()),
+        cell(cell_database->url()) {
+    write_version(dir.path(), "001", "key_pairs", kKeyPairs, "", "");
+    write_version(dir.path(), "002", "move", "", kMoveKeyPairs, "");
+    write_file(dir / "tandem.yaml", "repos: .\ndatabases:\n  api: " + api + "\n  cells:\n    cell1: " + cell + "\n");
+    const Result expand = run_tandem({"expand"}, dir.path());
+    REQUIRE_MESSAGE(expand.exit_code == 0, expand.all());
+    for (int start = 0; start < rows; start += 1000) {
+      std::string sql = "INSERT INTO key_pairs (user_id, name, public_key) VALUES ";
+      for (int i = start; i < std::min(rows, start + 1000); ++i)
+        sql += fmt::format("{}('user-{}', 'key-{}', 'ssh-rsa {}')", i > start ? ", " : "", i, i, i);
+      execute(cell, sql);
+    }
+  }
+  std::string value(const std::string& url, const std::string& sql) { return query_rows(url, sql).at(0); }
+};
+
+// One deployment per available dialect.
+std::vector<std::unique_ptr<Deployment>> deployments(int rows) {
+  auto firsts = scratch_databases();
+  auto seconds = scratch_databases();
+  std::vector<std::unique_ptr<Deployment>> all;
+  for (size_t i = 0; i < firsts.size(); ++i)
+    all.push_back(std::make_unique<Deployment>(std::move(firsts[i]), std::move(seconds[i]), rows));
+  return all;
+}
+
+// A migrate run held at the seam between its first batch's copy (committed in the api
+// database) and that batch's delete in the cell, through the engine's test hook.
+class PausedMigrate {
+ public:
+  PausedMigrate(Deployment& deployment, const std::vector<std::string>& extra = {}) : pause_(deployment.dir / "pause") {
+    std::vector<std::string> args = {"migrate", "--batch-size", "1000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    pid_ = spawn_tandem(args, deployment.dir.path(), {{"TANDEM_TEST_PAUSE_AFTER_COPY", pause_.string()}});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (!std::filesystem::exists(pause_.string() + ".reached") && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    REQUIRE_MESSAGE(std::filesystem::exists(pause_.string() + ".reached"), "migrate never reached its first batch");
+  }
+  // Lets the run go on; returns its exit code.
+  int finish() {
+    write_file(pause_.string() + ".go", "");
+    return wait_for(pid_);
+  }
+
+ private:
+  std::filesystem::path pause_;
+  int pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("move_rows: an update between a batch's copy and its delete reaches the target, the source ends empty") {
+  for (auto& deployment : deployments(50)) {
+    CAPTURE(deployment->cell_database->dialect());
+    PausedMigrate migrate(*deployment);
+    // The old release writes to a row the batch has just copied.
+    execute(deployment->cell, "UPDATE key_pairs SET public_key = 'rotated' WHERE name = 'key-7'");
+    CHECK(migrate.finish() == 0);
+    CHECK(deployment->value(deployment->api, "SELECT public_key FROM key_pairs WHERE name = 'key-7'") == "rotated");
+    CHECK(deployment->value(deployment->api, "SELECT count(*) FROM key_pairs") == "50");
+    CHECK(deployment->value(deployment->api, "SELECT count(*) FROM key_pairs WHERE public_key LIKE 'ssh-rsa %'") == "49");
+    CHECK(deployment->value(deployment->cell, "SELECT count(*) FROM key_pairs") == "0");
+  }
+}
+
+TEST_CASE("move_rows: a row in both databases with other content converges to the source's content") {
+  for (auto& deployment : deployments(30)) {
+    CAPTURE(deployment->cell_database->dialect());
+    // As a run killed between the target's commit and the source's delete leaves it,
+    // after the application updated the source row: the target holds the older content.
+    execute(deployment->api, "INSERT INTO key_pairs (user_id, name, public_key) VALUES ('user-3', 'key-3', 'older'), "
+                             "('user-4', 'key-4', NULL), ('user-5', 'key-5', 'ssh-rsa 5')");
+    execute(deployment->cell, "UPDATE key_pairs SET public_key = NULL WHERE name = 'key-6'");
+    execute(deployment->api, "INSERT INTO key_pairs (user_id, name, public_key) VALUES ('user-6', 'key-6', 'was set')");
+    const Result migrate = run_tandem({"migrate", "--batch-size", "7"}, deployment->dir.path());
+    REQUIRE_MESSAGE(migrate.exit_code == 0, migrate.all());
+    CHECK(query_rows(deployment->api, "SELECT name, public_key FROM key_pairs WHERE name IN ('key-3', 'key-4', "
+                                      "'key-5', 'key-6') ORDER BY name") ==
+          std::vector<std::string>{"key-3|ssh-rsa 3", "key-4|ssh-rsa 4", "key-5|ssh-rsa 5", "key-6|NULL"});
+    CHECK(deployment->value(deployment->api, "SELECT count(*) FROM key_pairs") == "30");
+    CHECK(deployment->value(deployment->cell, "SELECT count(*) FROM key_pairs") == "0");
+  }
+}
+
+TEST_CASE("move_rows: a lock held on the source longer than one lock timeout is waited out, migrate exits 0") {
+  for (auto& deployment : deployments(40)) {
+    const std::string dialect = deployment->cell_database->dialect();
+    CAPTURE(dialect);
+    PausedMigrate migrate(*deployment, {"--lock-timeout", "300"});
+    // The application holds a row of the batch (on SQLite the database's write lock)
+    // in an open transaction: longer than SQLite's old 10 s busy timeout, a few lock
+    // timeouts on the servers, and well inside the retries' backoff.
+    const auto hold = std::chrono::milliseconds(dialect == "sqlite" ? 11000 : 3000);
+    auto holder = tandem::connect(tandem::DatabaseUrl::parse(deployment->cell));
+    holder->begin();
+    holder->update("UPDATE key_pairs SET public_key = 'held' WHERE name = 'key-9'");
+    std::thread release([&] {
+      std::this_thread::sleep_for(hold);
+      holder->commit();
+    });
+    const auto started = std::chrono::steady_clock::now();
+    const int code = migrate.finish();
+    release.join();
+    CHECK(code == 0);
+    CHECK(std::chrono::steady_clock::now() - started >= hold);
+    CHECK(deployment->value(deployment->api, "SELECT count(*) FROM key_pairs") == "40");
+    CHECK(deployment->value(deployment->api, "SELECT public_key FROM key_pairs WHERE name = 'key-9'") == "held");
+    CHECK(deployment->value(deployment->cell, "SELECT count(*) FROM key_pairs") == "0");
+  }
+}
