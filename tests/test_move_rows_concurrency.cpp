@@ -265,3 +265,45 @@ TEST_CASE("move_rows soak: a writer at full speed and kill -9 again and again; e
     CHECK(lost == 0);
   }
 }
+
+TEST_CASE("copy_rows on_conflict update: rows already in the target converge to the source's content") {
+  for (const auto& database : scratch_databases()) {
+    CAPTURE(database->dialect());
+    TempDir dir;
+    write_version(dir.path(), "001", "people", R"Y(description: people and the copy that replaces them
+operations:
+  - create_table:
+      name: people
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: name, type: string(32), nullable: false}
+        - {name: email, type: string(64)}
+  - create_table:
+      name: people_copy
+      columns:
+        - {name: id, type: integer, primary_key: true, autoincrement: true}
+        - {name: name, type: string(32), nullable: false, unique: true}
+        - {name: email, type: string(64)}
+)Y",
+                  "", "");
+    write_version(dir.path(), "002", "copy", "", R"Y(description: copy people by name, the copy's ids its own
+operations:
+  - copy_rows: {from: people, to: people_copy, columns: {name: name, email: email}, on_conflict: update}
+)Y",
+                  "");
+    REQUIRE(run_phase("upgrade", database->url(), dir.path(), {"--to", "1"}).exit_code == 0);
+    std::string rows = "INSERT INTO people (id, name, email) VALUES ";
+    for (int i = 0; i < 25; ++i) rows += fmt::format("{}({}, 'n{}', 'n{}@example.org')", i ? ", " : "", i, i, i);
+    execute(database->url(), rows);
+    // Copied by an earlier, interrupted run, and changed in the source since.
+    execute(database->url(), "INSERT INTO people_copy (id, name, email) VALUES (100, 'n3', 'older'), (101, 'n4', NULL), "
+                             "(102, 'n5', 'N5@EXAMPLE.ORG')");
+    REQUIRE(run_phase("expand", database->url(), dir.path()).exit_code == 0);
+    const Result migrate = run_phase("migrate", database->url(), dir.path(), {"--batch-size", "10"});
+    REQUIRE_MESSAGE(migrate.exit_code == 0, migrate.all());
+    CHECK(query_rows(database->url(), "SELECT count(*), count(DISTINCT name) FROM people_copy") ==
+          std::vector<std::string>{"25|25"});
+    CHECK(query_rows(database->url(), "SELECT id, email FROM people_copy WHERE name IN ('n3', 'n4', 'n5') ORDER BY id") ==
+          std::vector<std::string>{"100|n3@example.org", "101|n4@example.org", "102|n5@example.org"});
+  }
+}
