@@ -7,10 +7,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -424,5 +426,85 @@ operations:
     CHECK(query_rows(scratch->url(), "SELECT id, name, flavor_name, zone FROM shadow_servers") ==
           std::vector<std::string>{"1|NULL|a-flavor-name-longer-than-sixteen|az1"});
     CHECK(query_rows(scratch->url(), "SELECT id FROM servers") == std::vector<std::string>{"2"});
+  }
+}
+
+TEST_CASE("archive while the application un-deletes and changes soft-deleted rows: none lost, none in both places") {
+  constexpr int kRows = 3000;
+  for (const auto& scratch : scratch_databases()) {
+    CAPTURE(scratch->dialect());
+    const std::string url = scratch->url();
+    TempDir repos;
+    write_version(repos.path(), "001", "servers", R"Y(description: soft-deleted servers
+operations:
+  - create_table:
+      name: servers
+      shadow: true
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: host, type: string(64)}
+        - {name: deleted, type: integer, default: "0"}
+)Y",
+                  "", "");
+    REQUIRE(run_phase("upgrade", url, repos.path()).exit_code == 0);
+    for (int start = 0; start < kRows; start += 1000) {
+      std::string sql = "INSERT INTO servers (id, host, deleted) VALUES ";
+      for (int i = start; i < start + 1000; ++i) sql += fmt::format("{}({}, 'h{}', {})", i > start ? ", " : "", i, i, i + 1);
+      execute(url, sql);
+    }
+    // The application's last acknowledged write per row: un-deleted, or its host changed
+    // while still soft-deleted.
+    std::map<int, std::string> host;
+    std::set<int> undeleted;
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      auto connection = tandem::connect(tandem::DatabaseUrl::parse(url));
+      std::mt19937 random(3);
+      for (long long n = 0; !stop; ++n) {
+        const int row = static_cast<int>(random() % kRows);
+        try {
+          if (n % 3 == 0) {
+            if (connection->update("UPDATE servers SET deleted = 0 WHERE id = ? AND deleted <> 0", {std::to_string(row)}) == 1)
+              undeleted.insert(row);
+          } else {
+            const std::string value = fmt::format("touched {}", n);
+            if (connection->update("UPDATE servers SET host = ? WHERE id = ? AND deleted <> 0",
+                                   {value, std::to_string(row)}) == 1)
+              host[row] = value;
+          }
+        } catch (const tandem::Error&) {
+          // a lock wait given up: not acknowledged
+        }
+      }
+    });
+    for (int run = 0; run < 15; ++run) {
+      const Result archive = run_tandem({"archive", "--db", url, "--max-rows", "100", "--sleep", "10"}, repos.path());
+      CHECK_MESSAGE(archive.exit_code <= 1, archive.all());
+    }
+    stop = true;
+    writer.join();
+    REQUIRE(run_tandem({"archive", "--db", url, "--until-complete"}, repos.path()).exit_code <= 1);
+    std::map<int, std::string> live, shadow;
+    for (const auto& [rows, table] : {std::pair{&live, "servers"}, std::pair{&shadow, "shadow_servers"}})
+      for (const auto& line : query_rows(url, fmt::format("SELECT id, host, deleted FROM {}", table))) {
+        const auto bar = line.find('|');
+        (*rows)[std::stoi(line.substr(0, bar))] = line.substr(bar + 1);
+      }
+    long long lost = 0, doubled = 0, wrong = 0;
+    for (int row = 0; row < kRows; ++row) {
+      const bool in_live = live.count(row), in_shadow = shadow.count(row);
+      lost += !in_live && !in_shadow;
+      doubled += in_live && in_shadow;
+      const std::string& found = in_live ? live[row] : shadow[row];
+      const std::string expected_host = host.count(row) ? host[row] : fmt::format("h{}", row);
+      // An un-deleted row is live (the write came before its batch) or was refused.
+      if (undeleted.count(row)) wrong += !in_live || found.substr(found.rfind('|') + 1) != "0";
+      else wrong += in_live || found.substr(0, found.rfind('|')) != expected_host;
+    }
+    MESSAGE(fmt::format("{}: {} rows, {} un-deleted, {} changed by the application, {} archived", scratch->dialect(), kRows,
+                        undeleted.size(), host.size(), shadow.size()));
+    CHECK(lost == 0);
+    CHECK(doubled == 0);
+    CHECK(wrong == 0);
   }
 }

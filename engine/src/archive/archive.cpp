@@ -123,9 +123,16 @@ class TableArchiver {
     std::string alias;  // the table's name in `from` when it is not its own (MySQL)
   };
 
+  // The batch's rows of the table, by key and still soft-deleted. Their locks (FOR
+  // UPDATE on the servers, the write lock SQLite's batch holds) already keep the
+  // application from un-deleting or changing them between the copy into the shadow and
+  // the delete: its write waits for the batch, then finds the row archived. The
+  // condition says so again in each statement, and a copy and a delete that disagree roll
+  // the batch back, so a shadow row never stays beside a live one and no live row goes.
   RowSet root_rows(const std::vector<Row>& keys) const {
     RowSet rows{table_.name, &table_.columns, sql_.quote(table_.name)};
     std::tie(rows.where, rows.params) = key_condition(keys, "");
+    rows.where = fmt::format("{} AND ({})", rows.where, table_.deleted_condition);
     return rows;
   }
 

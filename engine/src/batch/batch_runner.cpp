@@ -4,9 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
+#include "dialect/lock_retry.h"
 #include "operations/common.h"
 #include "tandem/error.h"
 
@@ -137,16 +141,23 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op,
   const SqlRenderer& sql = connection_.renderer();
   const auto target_connection = peers_(op.to.database);
   Connection& target = *target_connection;
+  target.set_lock_timeout(options_.lock_timeout);
   const SqlRenderer& target_sql = target.renderer();
   const auto key = op.key.empty() ? ops::require_table(schema, op.from.table, "move_rows").primary_key() : op.key;
   if (key.empty())
     throw Error(ErrorKind::step_failed,
                 fmt::format("move_rows from {}: the table has no primary key to walk in batches; give `key:`", op.from.table));
-  std::vector<std::string> expressions, targets, unique_checks;
+  // Each row is read as its key, the moved values (copied into the target) and their
+  // stored forms (which the source's delete compares).
+  const size_t count = op.columns.size();
+  std::vector<std::string> selected, stored, targets, assignments, unique_checks;
   for (const auto& [column, expression] : op.columns) {
-    expressions.push_back("(" + expression + ")");
+    selected.push_back("(" + expression + ")");
+    stored.push_back(sql.stored("(" + expression + ")"));
     targets.push_back(target_sql.quote(column));
+    assignments.push_back(target_sql.quote(column) + " = ?");
   }
+  selected.insert(selected.end(), stored.begin(), stored.end());
   std::vector<size_t> unique_positions;
   for (const auto& column : op.unique) {
     auto it = std::find_if(op.columns.begin(), op.columns.end(), [&](const auto& pair) { return pair.first == column; });
@@ -157,48 +168,91 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op,
     unique_positions.push_back(static_cast<size_t>(it - op.columns.begin()));
     unique_checks.push_back(fmt::format("{} = ?", target_sql.quote(column)));
   }
-  std::vector<std::string> marks(op.columns.size(), "?");
-  const std::string exists = fmt::format("SELECT 1 FROM {} WHERE {}", target_sql.quote(op.to.table),
-                                         fmt::join(unique_checks, " AND "));
+  std::vector<std::string> marks(count, "?");
+  const std::string find = fmt::format("SELECT {} FROM {} WHERE {}", fmt::join(targets, ", "),
+                                       target_sql.quote(op.to.table), fmt::join(unique_checks, " AND "));
   const std::string insert = fmt::format("INSERT INTO {} ({}) VALUES ({})", target_sql.quote(op.to.table),
                                          fmt::join(targets, ", "), fmt::join(marks, ", "));
+  const std::string update = fmt::format("UPDATE {} SET {} WHERE {}", target_sql.quote(op.to.table),
+                                         fmt::join(assignments, ", "), fmt::join(unique_checks, " AND "));
   BatchHandlers handlers;
   handlers.outside = [&](const std::vector<Row>& rows) {
-    long long inserted = 0;
+    long long changed = 0;
     target.begin();
     try {
       for (const auto& row : rows) {
-        const std::vector<Value> values(row.begin() + static_cast<long>(key.size()), row.end());
+        const auto first = row.begin() + static_cast<long>(key.size());
+        std::vector<Value> values(first, first + static_cast<long>(count));
         std::vector<Value> unique_values;
         for (size_t position : unique_positions) unique_values.push_back(values[position]);
-        if (!target.query(exists, unique_values).empty()) continue;  // moved before a crash
-        inserted += target.update(insert, values);
+        const auto found = target.query(find, unique_values);
+        if (found.empty()) {
+          changed += target.update(insert, values);
+        } else if (found.front() != values) {
+          // Copied before: by a run killed before its source delete, or by a batch whose
+          // delete found the row changed since. The source holds the newer content.
+          values.insert(values.end(), unique_values.begin(), unique_values.end());
+          changed += target.update(update, values) > 0;
+        }
       }
       target.commit();
     } catch (...) {
       target.rollback();
       throw;
     }
-    // A moved row counts once: by its delete, or by its insert when the source keeps it.
-    return op.then == "keep" ? inserted : 0;
+    // A moved row counts once: by its delete, or by its copy when the source keeps it.
+    return op.then == "keep" ? changed : 0;
   };
   handlers.inside = [&](const std::vector<Row>& rows, const std::string&, const std::vector<Value>&) -> long long {
     if (op.then == "keep" || rows.empty()) return 0;
-    // Exactly the rows copied: a row written into the range since is left for the next pass.
-    std::vector<std::string> tuples;
-    std::vector<Value> keys;
-    for (const auto& row : rows) {
-      std::vector<std::string> one(key.size(), "?");
-      tuples.push_back(key.size() == 1 ? "?" : fmt::format("({})", fmt::join(one, ", ")));
-      keys.insert(keys.end(), row.begin(), row.begin() + static_cast<long>(key.size()));
+    // A source row is deleted only while every moved value still is what the target was
+    // given: one the application changed since the read stays, and a later pass (the
+    // walk's final passes) copies it again, updating the target, before deleting it.
+    std::vector<std::string> same;
+    for (const auto& column : key) same.push_back(sql.quote(column) + " = ?");
+    for (const auto& form : stored) same.push_back("NOT " + sql.differs(form, "?"));
+    const std::string one = fmt::format("({})", fmt::join(same, " AND "));
+    const std::string condition = op.where ? " AND (" + *op.where + ")" : "";
+    constexpr size_t kRowsPerDelete = 100;
+    long long deleted = 0;
+    for (size_t begin = 0; begin < rows.size(); begin += kRowsPerDelete) {
+      const size_t end = std::min(rows.size(), begin + kRowsPerDelete);
+      std::vector<std::string> any(end - begin, one);
+      std::vector<Value> params;
+      for (size_t i = begin; i < end; ++i) {
+        const Row& row = rows[i];
+        params.insert(params.end(), row.begin(), row.begin() + static_cast<long>(key.size()));
+        params.insert(params.end(), row.end() - static_cast<long>(count), row.end());
+      }
+      deleted += connection_.update(fmt::format("DELETE FROM {} WHERE ({}){}", sql.quote(op.from.table),
+                                                fmt::join(any, " OR "), condition),
+                                    params);
     }
-    return connection_.update(fmt::format("DELETE FROM {} WHERE {} IN ({})", sql.quote(op.from.table),
-                                          key.size() == 1 ? sql.quote(key[0]) : "(" + key_list(sql, key) + ")",
-                                          fmt::join(tuples, ", ")),
-                              keys);
+    return deleted;
   };
-  return walk(unit, index, op.from.table, key, op.where, expressions, 20, figure, handlers);
+  lock_peer_ = &target;
+  const bool done = walk(unit, index, op.from.table, key, op.where, selected, 20, figure, handlers);
+  lock_peer_ = nullptr;
+  return done;
 }
+
+namespace {
+
+// For tests that need the application's writes to land exactly between a batch's copy
+// (committed elsewhere) and its source transaction: with TANDEM_TEST_PAUSE_AFTER_COPY
+// set to a path, a batch there creates <path>.reached and waits (at most a minute) until
+// <path>.go exists.
+void pause_after_copy() {
+  const char* path = std::getenv("TANDEM_TEST_PAUSE_AFTER_COPY");
+  if (!path) return;
+  const std::filesystem::path reached = std::string(path) + ".reached", go = std::string(path) + ".go";
+  std::ofstream{reached};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!std::filesystem::exists(go) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+}
+
+}  // namespace
 
 bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_name, const std::vector<std::string>& key_columns,
                        const std::optional<std::string>& where, const std::vector<std::string>& extra_columns,
@@ -224,8 +278,10 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
 
   nlohmann::json cursor = nlohmann::json::parse(progress->cursor);
   int batch_size = options_.batch_size;
-  while (!budget_.spent()) {
-    const auto batch_started = std::chrono::steady_clock::now();
+  // One batch, or the end of a pass: it changes `cursor` and `progress` only once its
+  // transaction has committed, so an attempt that lost a lock fight can start afresh.
+  // Returns the rows it changed, or nullopt at the end of a pass.
+  auto batch = [&]() -> std::optional<long long> {
     std::vector<Value> after;
     if (!cursor["after"].is_null())
       for (const auto& value : cursor["after"]) after.push_back(value.get<std::string>());
@@ -242,16 +298,15 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
       const bool settled =
           cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= max_passes ||
           connection_.query(fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", table, condition)).empty();
-      cursor = {{"pass", cursor["pass"].get<int>() + 1}, {"changed", 0}, {"after", nullptr}};
-      progress->cursor = cursor.dump();
-      progress->done = settled;
-      state_.save_progress(unit.phase, unit.version, index, *progress);
+      const nlohmann::json next = {{"pass", cursor["pass"].get<int>() + 1}, {"changed", 0}, {"after", nullptr}};
+      StateStore::Progress saved = *progress;
+      saved.cursor = next.dump();
+      saved.done = settled;
+      state_.save_progress(unit.phase, unit.version, index, saved);
+      cursor = next;
+      *progress = saved;
       figure.done = settled;
-      if (settled) {
-        if (options_.on_progress) options_.on_progress(figure);
-        return true;
-      }
-      continue;
+      return std::nullopt;
     }
     std::vector<Value> bounds = after;
     bounds.insert(bounds.end(), keys.back().begin(), keys.back().end());
@@ -261,26 +316,69 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
     if (!extra_columns.empty())
       rows = connection_.query(
           fmt::format("SELECT {} FROM {} WHERE {} AND {} ORDER BY {}", selected, table, range, condition, key), bounds);
-    long long changed = handlers.outside ? handlers.outside(rows) : 0;
+    long long changed = 0;
+    if (handlers.outside) {
+      changed = handlers.outside(rows);
+      pause_after_copy();
+    }
     connection_.begin();
     try {
       for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
       changed += handlers.inside(rows, range, bounds);
       for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
+      nlohmann::json next = cursor;
       nlohmann::json last = nlohmann::json::array();
       for (const auto& column : keys.back()) last.push_back(column.value_or(""));
-      cursor["after"] = last;
-      cursor["changed"] = cursor["changed"].get<long long>() + changed;
-      progress->cursor = cursor.dump();
-      progress->rows_done += changed;
-      state_.save_progress(unit.phase, unit.version, index, *progress);
+      next["after"] = last;
+      next["changed"] = next["changed"].get<long long>() + changed;
+      StateStore::Progress saved = *progress;
+      saved.cursor = next.dump();
+      saved.rows_done += changed;
+      state_.save_progress(unit.phase, unit.version, index, saved);
       connection_.commit();
+      cursor = next;
+      *progress = saved;
     } catch (...) {
       connection_.rollback();
       throw;
     }
+    return changed;
+  };
+
+  while (!budget_.spent()) {
+    const auto batch_started = std::chrono::steady_clock::now();
+    std::optional<long long> changed;
+    try {
+      // A lock wait on either database (the application's row locks, SQLite's write
+      // lock) rolls the batch back and retries it with the backoff DDL gets.
+      retry_lock_fights(
+          options_.lock_retries,
+          [&](const Error& error) {
+            return connection_.is_lock_timeout(error) || (lock_peer_ && lock_peer_->is_lock_timeout(error));
+          },
+          [&](std::chrono::milliseconds backoff) {
+            if (options_.on_event)
+              options_.on_event(fmt::format("{}: {}: a batch waited too long for a lock, retrying in {} ms",
+                                            figure.database, figure.migration, backoff.count()));
+          },
+          [&] { changed = batch(); });
+    } catch (const Error& error) {
+      if (!connection_.is_lock_timeout(error) && !(lock_peer_ && lock_peer_->is_lock_timeout(error))) throw;
+      // Rows remain and nothing is half done: migrate exits 1, to be run again.
+      if (options_.on_event)
+        options_.on_event(fmt::format("{}: {}: still waiting for locks after {} retries, stopping with rows left: {}",
+                                      figure.database, figure.migration, options_.lock_retries, error.what()));
+      return false;
+    }
+    if (!changed) {
+      if (progress->done) {
+        if (options_.on_progress) options_.on_progress(figure);
+        return true;
+      }
+      continue;
+    }
     // --max-count counts rows migrated, as nova-manage's online data migrations do.
-    budget_.spend(changed);
+    budget_.spend(*changed);
     figure.completed = progress->rows_done;
     ++figure.batches;
     const double batch_ms =

@@ -60,13 +60,17 @@ class BatchRunner {
            MigrationFigure& figure);
 
  private:
-  // move_rows: each batch is inserted into the target (skipping rows whose `unique`
-  // values are there already) and committed there first; only then are exactly those
-  // source rows deleted, with the cursor. A crash in between leaves rows in both places,
-  // which the next run's insert skips and its delete removes: nothing lost or doubled.
+  // move_rows: each batch is copied into the target (inserted, or updated where a row
+  // with its `unique` values holds other content) and committed there first; only then
+  // are the source rows deleted, with the cursor, and only those still holding exactly
+  // what was copied. A crash in between leaves rows in both places, which the next run
+  // copies again and deletes; a row the application changed in between stays in the
+  // source for a later pass: nothing lost, nothing doubled, the newer content kept.
   bool run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
                 MigrationFigure& figure);
-  // The keyset walk every batched operation shares: progress, passes, budget, sleep.
+  // The keyset walk every batched operation shares: progress, passes, budget, sleep,
+  // and batches retried while they lose lock fights; returns false (rows remain) when
+  // one still cannot get its locks after --lock-retries.
   bool walk(const Unit& unit, int index, const std::string& table, const std::vector<std::string>& key,
             const std::optional<std::string>& where, const std::vector<std::string>& extra_columns, int max_passes,
             MigrationFigure& figure, const BatchHandlers& handlers);
@@ -76,6 +80,8 @@ class BatchRunner {
   const RunOptions& options_;
   BatchBudget& budget_;
   PeerLookup peers_;
+  // move_rows' target while it runs: its lock waits are retried too.
+  Connection* lock_peer_ = nullptr;
 };
 
 }  // namespace tandem

@@ -33,6 +33,11 @@ class SqlRenderer {
   // A null-safe "a differs from b" (ANSI IS DISTINCT FROM), so a batch touches and
   // counts only rows it really changes.
   virtual std::string differs(const std::string& a, const std::string& b) const;
+  // `expression`'s value as stored, as text that differs whenever two stored values of
+  // one type differ (not by the type's equality: citext 'a' and 'A', numeric 1.5 and
+  // 1.50 differ); NULL stays NULL, or a text no value has. A batch reads it with a row
+  // and later compares it, by differs(), with what the row holds then.
+  virtual std::string stored(const std::string& expression) const;
   // `?` placeholders in engine-written SQL become what the driver expects.
   virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
   virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;
@@ -119,7 +124,8 @@ class Connection {
 
   // How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout,
   // MySQL lock_wait_timeout) before it gives up, so the tool loses lock fights and the
-  // application does not; the runner retries with backoff. SQLite: no-op.
+  // application does not; the runner retries with backoff. SQLite: how long a statement
+  // waits for the write lock.
   virtual void set_lock_timeout(std::chrono::milliseconds timeout) = 0;
   // Whether `error`, thrown by execute(), means the statement lost a lock fight (lock
   // timeout, deadlock) and may be retried.

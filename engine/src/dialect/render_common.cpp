@@ -22,6 +22,10 @@ std::string SqlRenderer::differs(const std::string& a, const std::string& b) con
   return fmt::format("({}) IS DISTINCT FROM ({})", a, b);
 }
 
+std::string SqlRenderer::stored(const std::string& expression) const {
+  return fmt::format("CAST(({}) AS text)", expression);
+}
+
 std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
   std::string definition = quote(column.name) + " " + column_type(column, table);
   if (!column.nullable && !column.primary_key) definition += " NOT NULL";

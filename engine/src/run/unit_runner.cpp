@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "dialect/lock_retry.h"
 #include "run/phase_rules.h"
 #include "schema_json.h"
 #include "tandem/error.h"
@@ -79,18 +80,12 @@ void UnitRunner::pause_after_step() const {
 
 template <typename Attempt>
 void UnitRunner::retry_lock_fights(const std::string& what, Attempt attempt) {
-  auto backoff = std::chrono::milliseconds(100);
-  for (int tries = 0;; ++tries) {
-    try {
-      attempt();
-      return;
-    } catch (const Error& error) {
-      if (!connection_.is_lock_timeout(error) || tries >= options_.lock_retries) throw;
-      event(fmt::format("{}: lost a lock fight, retrying {} in {} ms", target_.name, what, backoff.count()));
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
-  }
+  tandem::retry_lock_fights(
+      options_.lock_retries, [&](const Error& error) { return connection_.is_lock_timeout(error); },
+      [&](std::chrono::milliseconds backoff) {
+        event(fmt::format("{}: lost a lock fight, retrying {} in {} ms", target_.name, what, backoff.count()));
+      },
+      attempt);
 }
 
 void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before, bool rolled_back) {

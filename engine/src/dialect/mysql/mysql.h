@@ -42,6 +42,7 @@ class MysqlRenderer final : public SqlRenderer {
   std::vector<Step> rename_table(const ops::RenameTable& op) const override;
   std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const override;
   std::string differs(const std::string& a, const std::string& b) const override;
+  std::string stored(const std::string& expression) const override;
 
   std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
   std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const override;

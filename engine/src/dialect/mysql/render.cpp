@@ -245,6 +245,11 @@ std::string MysqlRenderer::differs(const std::string& a, const std::string& b) c
   return fmt::format("NOT (({}) <=> ({}))", a, b);
 }
 
+// The bytes, not the collation's view of them.
+std::string MysqlRenderer::stored(const std::string& expression) const {
+  return fmt::format("CAST(({}) AS BINARY)", expression);
+}
+
 std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContext&) const {
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {

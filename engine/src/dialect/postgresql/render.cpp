@@ -211,10 +211,26 @@ std::vector<Step> PostgresqlRenderer::drop_constraint(const std::string& table, 
 
 std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContext& context) const {
   // PostgreSQL's ON CONFLICT ... DO UPDATE needs the conflict's columns: `key:`, else the
-  // target's primary key.
+  // target's primary key, else a unique key of the target, when the copy writes all of
+  // its columns. A batch walks the source by `key:` and leaves it out here: then the row
+  // already in the target is the one matching a key the copy writes (an identity column
+  // left to the target, a unique natural key copied), which converges to the source's
+  // content instead of failing on the unique key.
   std::vector<std::string> key = op.key;
   if (key.empty())
-    if (const auto* table = context.schema.find_table(op.to)) key = table->primary_key();
+    if (const auto* table = context.schema.find_table(op.to)) {
+      auto written = [&](const std::vector<std::string>& columns) {
+        return !columns.empty() && std::all_of(columns.begin(), columns.end(), [&](const std::string& column) {
+          return std::any_of(op.columns.begin(), op.columns.end(), [&](const auto& pair) { return pair.first == column; });
+        });
+      };
+      std::vector<std::vector<std::string>> candidates = {table->primary_key()};
+      for (const auto& unique : table->unique_constraints) candidates.push_back(unique.columns);
+      for (const auto& index : table->indexes)
+        if (index.unique) candidates.push_back(index.columns);
+      const auto chosen = std::find_if(candidates.begin(), candidates.end(), written);
+      key = chosen != candidates.end() ? *chosen : table->primary_key();
+    }
   std::vector<std::string> targets, sources, updates;
   for (const auto& [target, expression] : op.columns) {
     targets.push_back(quote(target));

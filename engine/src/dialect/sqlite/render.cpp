@@ -52,6 +52,12 @@ std::string SqliteRenderer::column_definition(const ops::ColumnSpec& column, con
   return definition;
 }
 
+// quote() keeps the storage class (1, 1.0 and '1' differ), the text's bytes and every
+// bit of a REAL, where CAST AS TEXT rounds to 15 digits.
+std::string SqliteRenderer::stored(const std::string& expression) const {
+  return fmt::format("quote({})", expression);
+}
+
 std::vector<Step> SqliteRenderer::add_unique(const ops::AddUnique& op, const RenderContext& context) const {
   return create_index(op.table, {op.name, op.columns, true}, context);
 }

@@ -3,6 +3,7 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ class SqliteRenderer final : public SqlRenderer {
   DialectKind kind() const override { return DialectKind::sqlite; }
   std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;
   std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const override;
+  std::string stored(const std::string& expression) const override;
 
   std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
   std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const override;
@@ -75,7 +77,7 @@ class SqliteConnection final : public Connection {
   void rollback() override;
   bool transactional_ddl() const override { return true; }
   schema::Schema snapshot() override { return inspect(db_); }
-  void set_lock_timeout(std::chrono::milliseconds) override {}
+  void set_lock_timeout(std::chrono::milliseconds timeout) override;
   bool is_lock_timeout(const Error& error) const override;
   bool is_already_applied(const Error&) const override { return false; }
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
@@ -86,6 +88,8 @@ class SqliteConnection final : public Connection {
 
   DatabaseUrl url_;
   sqlite3* db_ = nullptr;
+  std::chrono::milliseconds busy_wait_{10000};
+  std::chrono::steady_clock::time_point busy_since_;
 };
 
 }  // namespace tandem::sqlite
