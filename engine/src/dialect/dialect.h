@@ -124,8 +124,8 @@ class Connection {
 
   // How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout,
   // MySQL lock_wait_timeout) before it gives up, so the tool loses lock fights and the
-  // application does not; the runner retries with backoff. SQLite: how long a statement
-  // waits for the write lock.
+  // application does not; the runner retries with backoff. SQLite: no-op (a wait for
+  // its write lock queues nobody behind it).
   virtual void set_lock_timeout(std::chrono::milliseconds timeout) = 0;
   // Whether `error`, thrown by execute(), means the statement lost a lock fight (lock
   // timeout, deadlock) and may be retried.

@@ -26,14 +26,16 @@ SqliteConnection::SqliteConnection(const DatabaseUrl& url) : url_(url) {
   // The application keeps writing while tandem runs: wait for its short transactions
   // instead of failing on SQLITE_BUSY. SQLite's own busy timeout sleeps up to 100 ms
   // between tries, and a writer that never pauses takes the lock back in every gap:
-  // tandem tries every millisecond instead, for 10 s, or --lock-timeout once a run sets it.
+  // tandem tries every millisecond instead, for 10 s. Its wait queues nobody behind it
+  // (unlike a server's lock queue), so --lock-timeout does not shorten it: bookkeeping
+  // outside a retried batch or unit must not fail on a busy application.
   sqlite3_busy_handler(
       db_,
       [](void* self, int tries) {
         auto& connection = *static_cast<SqliteConnection*>(self);
         const auto now = std::chrono::steady_clock::now();
         if (tries == 0) connection.busy_since_ = now;
-        if (now - connection.busy_since_ >= connection.busy_wait_) return 0;
+        if (now - connection.busy_since_ >= kBusyWait) return 0;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         return 1;
       },
@@ -58,10 +60,6 @@ void SqliteConnection::fail(const std::string& sql) const {
       .with_sql(sql)
       .with_code(std::to_string(sqlite3_extended_errcode(db_)));
 }
-
-// SQLite queues nobody behind tandem's wait, but a batch or DDL that waits longer than
-// --lock-timeout is retried with backoff, as on the servers.
-void SqliteConnection::set_lock_timeout(std::chrono::milliseconds timeout) { busy_wait_ = timeout; }
 
 bool SqliteConnection::is_lock_timeout(const Error& error) const {
   return error.code() == std::to_string(SQLITE_BUSY) || error.code() == std::to_string(SQLITE_LOCKED);

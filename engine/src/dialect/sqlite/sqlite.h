@@ -77,7 +77,7 @@ class SqliteConnection final : public Connection {
   void rollback() override;
   bool transactional_ddl() const override { return true; }
   schema::Schema snapshot() override { return inspect(db_); }
-  void set_lock_timeout(std::chrono::milliseconds timeout) override;
+  void set_lock_timeout(std::chrono::milliseconds) override {}
   bool is_lock_timeout(const Error& error) const override;
   bool is_already_applied(const Error&) const override { return false; }
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
@@ -88,7 +88,7 @@ class SqliteConnection final : public Connection {
 
   DatabaseUrl url_;
   sqlite3* db_ = nullptr;
-  std::chrono::milliseconds busy_wait_{10000};
+  static constexpr std::chrono::milliseconds kBusyWait{10000};
   std::chrono::steady_clock::time_point busy_since_;
 };
 
