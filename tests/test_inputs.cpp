@@ -311,7 +311,7 @@ TEST_CASE("inputs: a config listing one database twice is refused at load with b
     write_file(dir / "tandem.yaml", "databases:\n  api: " + api +
                                         "\n  cells:\n    cell1: postgresql://u@localhost/c\n"
                                         "    cell2: postgresql://other:pw@127.0.0.1:5432/c\n");
-    first = "cell1";
+    first = "cells.cell1";
     second = "cell2";
   }
   SUBCASE("two mysql cells, one by localhost") {
@@ -319,7 +319,7 @@ TEST_CASE("inputs: a config listing one database twice is refused at load with b
     write_file(dir / "tandem.yaml", "databases:\n  api: " + api +
                                         "\n  cells:\n    cell1: mysql://u@127.0.0.1:3306/c\n"
                                         "    cell2: mariadb://u@localhost/c\n");
-    first = "cell1";
+    first = "cells.cell1";
     second = "cell2";
   }
   if (!cell.empty())

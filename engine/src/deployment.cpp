@@ -4,8 +4,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "tandem/error.h"
@@ -59,6 +61,26 @@ DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::s
   return url;
 }
 
+// What makes two URLs one database: the file for SQLite, whatever the path or symlink
+// leading to it (its folder's, when the file does not exist yet); the server and the
+// database name otherwise, the local host however it is written. Empty for :memory:.
+std::string identity(const DatabaseUrl& url) {
+  if (url.dialect == DialectKind::sqlite) {
+    if (url.is_memory()) return "";
+    std::error_code error;
+    const fs::path path = fs::absolute(url.database, error).lexically_normal();
+    const fs::path resolved = fs::weakly_canonical(path, error);
+    return "sqlite://" + (error ? path : resolved).string();
+  }
+  std::string host = url.host;
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  // No host, a socket folder or a socket option: the server of this machine.
+  if (host.empty() || host == "127.0.0.1" || host == "::1" || host.front() == '/' || url.options.contains("socket"))
+    host = "localhost";
+  const int port = url.port.value_or(url.dialect == DialectKind::postgresql ? 5432 : 3306);
+  return fmt::format("{}://{}:{}/{}", dialect_name(url.dialect), host, port, url.database);
+}
+
 }  // namespace
 
 Deployment Deployment::load(const fs::path& file) {
@@ -85,6 +107,20 @@ Deployment Deployment::load(const fs::path& file) {
     throw config_error(file, databases.IsDefined() ? databases : root,
                        "databases: missing; give at least one database (api: URL, cells: {name: URL}, or main: URL)");
   std::vector<DatabaseTarget> singles, cells;
+  // One database listed twice would run every unit twice on it, and lock itself out.
+  std::map<std::string, std::string> listed;  // identity -> its key
+  auto add = [&](std::vector<DatabaseTarget>& into, const std::string& name, const std::string& role,
+                 const YAML::Node& node, const std::string& key) {
+    DatabaseTarget target{name, role, parse_url(node, file, key)};
+    if (const std::string id = identity(target.url); !id.empty()) {
+      auto [first, inserted] = listed.emplace(id, key);
+      if (!inserted)
+        throw config_error(file, node,
+                           fmt::format("{} and {} are the same database ({}); list each database once", first->second,
+                                       key, id));
+    }
+    into.push_back(std::move(target));
+  };
   for (const auto& entry : databases) {
     const std::string role = entry.first.Scalar();
     if (role == "cells") {
@@ -92,10 +128,10 @@ Deployment Deployment::load(const fs::path& file) {
         throw config_error(file, entry.second, "databases.cells must map cell names to database URLs");
       for (const auto& cell : entry.second) {
         const std::string name = cell.first.Scalar();
-        cells.push_back({name, "cell", parse_url(cell.second, file, "databases.cells." + name)});
+        add(cells, name, "cell", cell.second, "databases.cells." + name);
       }
     } else {
-      singles.push_back({role, role, parse_url(entry.second, file, "databases." + role)});
+      add(singles, role, role, entry.second, "databases." + role);
     }
   }
   std::stable_sort(singles.begin(), singles.end(), [](const auto& a, const auto& b) { return a.role == "api" && b.role != "api"; });

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
-#include <regex>
+#include <optional>
+#include <vector>
 
 #include "tandem/error.h"
 
@@ -44,27 +46,81 @@ int parse_port(const std::string& text, const std::string& url_for_errors) {
   return std::stoi(text);
 }
 
+bool is_scheme(const std::string& text) {
+  return !text.empty() && std::isalpha(static_cast<unsigned char>(text.front())) &&
+         std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '-' || c == '.'; });
+}
+
+// A server URL cut into its parts, undecoded, by position alone, so that a URL too
+// broken to parse can still be named without its credentials.
+struct ServerParts {
+  std::string scheme;
+  std::optional<std::string> credentials;  // before the '@', password included
+  std::string host_port, path, query;
+
+  // The credentials end at the last '@' that a '/' follows (a server URL names its
+  // database), else at the last '@': a password typed without percent-encoding its '/',
+  // '?', '@' or ':' is still read whole, and so is an '@' in the query string.
+  static ServerParts split(const std::string& scheme, std::string rest) {
+    ServerParts parts;
+    parts.scheme = scheme;
+    size_t at = std::string::npos;
+    for (size_t i = rest.find('@'); i != std::string::npos; i = rest.find('@', i + 1))
+      if (rest.find('/', i) != std::string::npos) at = i;
+    if (at == std::string::npos) at = rest.rfind('@');
+    if (at != std::string::npos) {
+      parts.credentials = rest.substr(0, at);
+      rest = rest.substr(at + 1);
+    }
+    if (auto q = rest.find('?'); q != std::string::npos) {
+      parts.query = rest.substr(q + 1);
+      rest = rest.substr(0, q);
+    }
+    if (auto slash = rest.find('/'); slash != std::string::npos) {
+      parts.path = rest.substr(slash + 1);
+      rest = rest.substr(0, slash);
+    }
+    parts.host_port = rest;
+    return parts;
+  }
+
+  // Scheme, user and host: what error messages may quote of a URL that did not parse.
+  std::string shown() const {
+    std::string text = scheme + "://";
+    if (credentials) {
+      const auto colon = credentials->find(':');
+      text += colon == std::string::npos ? *credentials + "@" : credentials->substr(0, colon) + ":***@";
+    }
+    return text + host_port;
+  }
+};
+
 }  // namespace
 
 std::string redact_passwords(const std::string& text) {
-  // Up to the last '@' of the URL, as parse() reads it, since a password may hold '@', '/' or '?';
-  // and the password options of the query string.
-  static const std::regex with_password(R"(([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):([^\s]*)@)");
-  static const std::regex password_option(R"(([?&](ssl)?password=)[^&\s'"]*)");
-  return std::regex_replace(std::regex_replace(text, with_password, "$1:***@"), password_option, "$1***");
+  try {
+    return DatabaseUrl::parse(text).redacted();
+  } catch (const Error&) {
+    const auto scheme_end = text.find("://");
+    if (scheme_end == std::string::npos || !is_scheme(text.substr(0, scheme_end))) return "(a malformed database URL)";
+    return ServerParts::split(text.substr(0, scheme_end), text.substr(scheme_end + 3)).shown();
+  }
 }
 
 DatabaseUrl DatabaseUrl::parse(const std::string& text) {
-  const std::string shown = redact_passwords(text);
   DatabaseUrl url;
   auto scheme_end = text.find(':');
-  if (scheme_end == std::string::npos)
-    throw Error(ErrorKind::bad_config,
-                fmt::format("database URL '{}' has no scheme (expected sqlite:, postgresql://, mysql://)", shown));
+  // The text is not quoted: without a scheme it may be anything, a password pasted by mistake included.
+  if (scheme_end == std::string::npos || !is_scheme(text.substr(0, scheme_end)))
+    throw Error(ErrorKind::bad_config, "the database URL does not start with a scheme (expected sqlite:, postgresql://, "
+                                       "mysql://)");
   const std::string scheme = text.substr(0, scheme_end);
   std::string rest = text.substr(scheme_end + 1);
 
   if (scheme == "sqlite") {
+    // A file path holds no credentials: it may be quoted whole.
+    const std::string& shown = text;
     url.dialect = DialectKind::sqlite;
     if (rest == ":memory:" || rest == "///:memory:") {
       url.database = ":memory:";
@@ -86,19 +142,14 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
     url.dialect = DialectKind::mysql;
   } else {
     throw Error(ErrorKind::bad_config,
-                fmt::format("database URL '{}': unknown scheme '{}' (expected sqlite, postgresql, mysql, mariadb)",
-                            shown, scheme));
+                fmt::format("database URL: unknown scheme '{}' (expected sqlite, postgresql, mysql, mariadb)", scheme));
   }
   if (rest.rfind("//", 0) != 0)
-    throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': expected {}://host/database", shown, scheme));
-  rest = rest.substr(2);
-
-  // Credentials first, up to the last '@': a password typed without percent-encoding its
-  // '/', '?' or '@' is still read whole, instead of leaking into the host, port or options
-  // that error messages quote.
-  if (auto at = rest.rfind('@'); at != std::string::npos) {
-    std::string credentials = rest.substr(0, at);
-    rest = rest.substr(at + 1);
+    throw Error(ErrorKind::bad_config, fmt::format("database URL {}:...: expected {}://host/database", scheme, scheme));
+  const ServerParts parts = ServerParts::split(scheme, rest.substr(2));
+  const std::string shown = parts.shown();
+  if (parts.credentials) {
+    const std::string& credentials = *parts.credentials;
     if (auto colon = credentials.find(':'); colon != std::string::npos) {
       url.user = percent_decode(credentials.substr(0, colon), shown);
       url.password = percent_decode(credentials.substr(colon + 1), shown);
@@ -106,17 +157,7 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
       url.user = percent_decode(credentials, shown);
     }
   }
-  std::string query;
-  if (auto q = rest.find('?'); q != std::string::npos) {
-    query = rest.substr(q + 1);
-    rest = rest.substr(0, q);
-  }
-  std::string path;
-  if (auto slash = rest.find('/'); slash != std::string::npos) {
-    path = rest.substr(slash + 1);
-    rest = rest.substr(0, slash);
-  }
-  std::string host_port = rest;
+  std::string host_port = parts.host_port;
   if (!host_port.empty() && host_port.front() == '[') {
     auto close = host_port.find(']');
     if (close == std::string::npos)
@@ -132,7 +173,8 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
   } else {
     url.host = host_port;
   }
-  url.database = percent_decode(path, shown);
+  url.database = percent_decode(parts.path, shown);
+  std::string query = parts.query;
   if (url.database.empty())
     throw Error(ErrorKind::bad_config, fmt::format("database URL '{}' names no database", shown));
   while (!query.empty()) {
@@ -141,8 +183,14 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
     query = amp == std::string::npos ? "" : query.substr(amp + 1);
     if (pair.empty()) continue;
     auto eq = pair.find('=');
+    // Not quoted when the query holds a password: the pair may be a piece of it, cut at an '&'.
     if (eq == std::string::npos)
-      throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': option '{}' has no value", shown, pair));
+      throw Error(ErrorKind::bad_config,
+                  parts.query.find("password") == std::string::npos
+                      ? fmt::format("database URL '{}': option '{}' has no value", shown, pair)
+                      : fmt::format("database URL '{}': an option has no value (options are key=value; the query's "
+                                    "password=*** is not shown)",
+                                    shown));
     url.options[percent_decode(pair.substr(0, eq), shown)] = percent_decode(pair.substr(eq + 1), shown);
   }
   return url;
@@ -169,6 +217,29 @@ std::string DatabaseUrl::redacted() const {
     separator = '&';
   }
   return text;
+}
+
+std::string DatabaseUrl::hide_password(const std::string& text) const {
+  std::vector<std::string> secrets;
+  auto add = [&](const std::string& secret) {
+    if (secret.empty()) return;
+    // As libpq's connection string quotes it, too.
+    std::string escaped;
+    for (char c : secret) {
+      if (c == '\'' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    secrets.push_back(escaped);
+    secrets.push_back(secret);
+  };
+  if (password) add(*password);
+  for (const char* key : {"password", "sslpassword"})
+    if (auto it = options.find(key); it != options.end()) add(it->second);
+  std::string out = text;
+  for (const auto& secret : secrets)
+    for (size_t at = out.find(secret); at != std::string::npos; at = out.find(secret, at + 3))
+      out.replace(at, secret.size(), "***");
+  return out;
 }
 
 }  // namespace tandem

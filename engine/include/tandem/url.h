@@ -21,17 +21,20 @@ struct DatabaseUrl {
   std::string database;  // server dialects: database name; sqlite: file path or ":memory:"
   std::map<std::string, std::string> options;  // query parameters, e.g. sslmode
 
-  // Throws Error(bad_config) naming the URL (password hidden) on anything malformed.
+  // Throws Error(bad_config) on anything malformed, naming the URL by its scheme, user and
+  // host only: a URL that does not parse may hold its password anywhere.
   static DatabaseUrl parse(const std::string& text);
 
   bool is_memory() const { return dialect == DialectKind::sqlite && database == ":memory:"; }
 
   // The URL as it may be printed: the password, when there is one, is "***".
   std::string redacted() const;
+  // `text` (a driver's message) with this URL's password, wherever it is quoted, as "***".
+  std::string hide_password(const std::string& text) const;
 };
 
-// Replaces every password in URLs found in `text` by "***"; for messages that may
-// quote a URL given by the user (driver errors, echoed config values).
+// The URL `text` as it may be printed, whether it parses or not: redacted() when it
+// does, else only its scheme, user and host (never anything of its credentials).
 std::string redact_passwords(const std::string& text);
 
 }  // namespace tandem

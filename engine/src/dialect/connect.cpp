@@ -2,13 +2,13 @@
 
 namespace tandem {
 
-std::unique_ptr<Connection> connect(const DatabaseUrl& url) {
+std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access) {
   switch (url.dialect) {
-    case DialectKind::sqlite: return connect_sqlite(url);
+    case DialectKind::sqlite: return connect_sqlite(url, access);
     case DialectKind::postgresql: return connect_postgresql(url);
     case DialectKind::mysql: return connect_mysql(url);
   }
-  return connect_sqlite(url);
+  return connect_sqlite(url, access);
 }
 
 const SqlRenderer& renderer_for(DialectKind kind) {

@@ -142,8 +142,14 @@ class Connection {
   virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
 };
 
+// How a connection opens its database. Commands that only read (status, history,
+// inspect, compare, dry runs) open SQLite read-only: a mistyped path is reported as
+// missing instead of becoming an empty database. Server databases are never created by
+// connecting, and ignore it.
+enum class Access { read_write, read_only };
+
 // Opens a connection for the URL's dialect; throws Error(unreachable) without the password.
-std::unique_ptr<Connection> connect(const DatabaseUrl& url);
+std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access = Access::read_write);
 
 // The SQL renderer for a dialect (no connection), for dry runs and static checks.
 const SqlRenderer& renderer_for(DialectKind kind);

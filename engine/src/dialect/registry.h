@@ -7,7 +7,7 @@
 
 namespace tandem {
 
-std::unique_ptr<Connection> connect_sqlite(const DatabaseUrl& url);
+std::unique_ptr<Connection> connect_sqlite(const DatabaseUrl& url, Access access);
 const SqlRenderer& sqlite_renderer();
 
 std::unique_ptr<Connection> connect_postgresql(const DatabaseUrl& url);

@@ -23,7 +23,7 @@ schema::Schema canonical_live(Connection& connection) {
 }  // namespace
 
 schema::Schema inspect_database(const DatabaseUrl& url) {
-  auto connection = connect(url);
+  auto connection = connect(url, Access::read_only);
   const auto& dialect = model::normalizer_for(url.dialect);
   schema::Schema live = canonical_live(*connection);
   // By name, whatever order the catalog gives: two inspections diff cleanly.
@@ -43,7 +43,7 @@ schema::Schema inspect_database(const DatabaseUrl& url) {
 }
 
 std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database) {
-  auto connection = connect(database.url);
+  auto connection = connect(database.url, Access::read_only);
   const auto& dialect = model::normalizer_for(database.url.dialect);
   const schema::Schema live = canonical_live(*connection);
   schema::DiffOptions options;

@@ -46,7 +46,8 @@ void MoveRows::validate(ValidationContext& context) const {
 }
 
 // What a dry run shows: the batch engine runs these per key range, inserting into the
-// database of role `to.database` and skipping rows whose `unique` values are there.
+// database of role `to.database`, or updating the row with the same `unique` values
+// there, and deleting only the source rows that still hold what was copied.
 std::vector<Step> MoveRows::render(const RenderContext& context) const {
   std::vector<std::string> targets, sources;
   for (const auto& [column, expression] : columns) {
@@ -55,12 +56,12 @@ std::vector<Step> MoveRows::render(const RenderContext& context) const {
   }
   const std::string condition = where.value_or("1 = 1");
   std::vector<Step> steps = {{fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} -- into the {} database, in "
-                                          "batches, skipping rows whose ({}) are there",
+                                          "batches, updating rows whose ({}) are there",
                                           context.sql.quote(to.table), fmt::join(targets, ", "), fmt::join(sources, ", "),
                                           context.sql.quote(from.table), condition, to.database, fmt::join(unique, ", "))}};
   if (then == "delete")
-    steps.push_back({fmt::format("DELETE FROM {} WHERE {} -- the rows moved, batch by batch", context.sql.quote(from.table),
-                                 condition)});
+    steps.push_back({fmt::format("DELETE FROM {} WHERE {} -- the rows moved, batch by batch, unchanged since their copy",
+                                 context.sql.quote(from.table), condition)});
   return steps;
 }
 

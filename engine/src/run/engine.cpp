@@ -70,13 +70,14 @@ struct Engine::Impl {
     return targets;
   }
 
-  Open open(const DatabaseTarget& target, bool dry_run) {
+  // `read_only`: for a dry run or a status, which change nothing.
+  Open open(const DatabaseTarget& target, bool dry_run, bool read_only) {
     Open database;
     database.target = &target;
     const bool missing_file = target.url.dialect == DialectKind::sqlite && !target.url.is_memory() &&
                               !std::filesystem::exists(target.url.database);
     if (dry_run && missing_file) return database;
-    database.connection = connect(target.url);
+    database.connection = connect(target.url, read_only ? Access::read_only : Access::read_write);
     StateStore state(*database.connection);
     if (state.exists()) database.versions = state.versions();
     if (dry_run) database.simulated = database.connection->snapshot();
@@ -197,7 +198,7 @@ struct Engine::Impl {
     check_roles(0, last);
     const auto targets = selected(options);
     std::vector<Open> all;
-    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run));
+    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run, options.dry_run));
     auto is_target = [&](const Open& database) {
       return std::find(targets.begin(), targets.end(), database.target) != targets.end();
     };
@@ -356,7 +357,7 @@ struct Engine::Impl {
     status.role = target.role;
     status.url = target.url.redacted();
     status.latest = repositories.latest();
-    Open database = open(target, false);
+    Open database = open(target, false, true);
     StateStore state(*database.connection);
     const bool has_state = state.exists();
     status.versions = database.versions;
@@ -411,7 +412,7 @@ std::vector<DatabaseStatus> Engine::status(const RunOptions& options) {
 std::vector<HistoryEntry> Engine::history(const RunOptions& options) {
   std::vector<HistoryEntry> entries;
   for (const auto* target : impl_->selected(options)) {
-    auto connection = connect(target->url);
+    auto connection = connect(target->url, Access::read_only);
     StateStore state(*connection);
     if (!state.exists()) continue;
     for (auto entry : state.history()) {

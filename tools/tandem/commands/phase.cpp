@@ -5,7 +5,6 @@
 
 #include "../cli.h"
 #include "tandem/error.h"
-#include "tandem/url.h"
 
 namespace tandem::cli {
 
@@ -42,7 +41,7 @@ int run_phase(const CommandLine& line) {
     // codes still apply.
     if (!migrate || (error.kind() != ErrorKind::step_failed && error.kind() != ErrorKind::checksum_mismatch))
       throw;
-    std::cerr << "tandem: error: " << redact_passwords(error.describe()) << "\n";
+    std::cerr << "tandem: error: " << error.describe() << "\n";
     return 2;
   }
   if (line.format == Format::json) {

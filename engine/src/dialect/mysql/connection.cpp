@@ -133,7 +133,7 @@ MysqlConnection::MysqlConnection(const DatabaseUrl& url) : url_(url) {
   if (!mysql_real_connect(session_, url.host.empty() ? "localhost" : url.host.c_str(),
                           url.user.empty() ? nullptr : url.user.c_str(), password, url.database.c_str(),
                           url.port.value_or(kDefaultPort), socket ? socket->c_str() : nullptr, flags)) {
-    const std::string message = redact_passwords(mysql_error(session_));
+    const std::string message = url.hide_password(mysql_error(session_));
     mysql_close(session_);
     session_ = nullptr;
     throw Error(ErrorKind::unreachable, fmt::format("cannot connect to {}: {}", url.redacted(), message));

@@ -76,7 +76,7 @@ std::unique_ptr<pqxx::connection> open_session(const DatabaseUrl& url, const std
     if (session->server_version() >= 140000)
       work.exec("SET client_connection_check_interval = 1000; SET idle_session_timeout = 0");
   } catch (const pqxx::failure& error) {
-    const std::string message = redact_passwords(one_line(error.what()));
+    const std::string message = url.hide_password(one_line(error.what()));
     const bool bad_option = message.find("invalid connection option") != std::string::npos ||
                             message.find("invalid sslmode value") != std::string::npos;
     throw Error(bad_option ? ErrorKind::bad_config : ErrorKind::unreachable,
@@ -102,7 +102,7 @@ auto PostgresqlConnection::translated(const std::string& sql, Body&& body) {
   } catch (const pqxx::broken_connection& error) {
     in_transaction_ = false;
     throw Error(ErrorKind::unreachable,
-                fmt::format("lost the connection to {}: {}", url_.redacted(), redact_passwords(one_line(error.what()))))
+                fmt::format("lost the connection to {}: {}", url_.redacted(), url_.hide_password(one_line(error.what()))))
         .with_sql(sql);
   } catch (const pqxx::failure& error) {
     throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), trimmed(error.what()))).with_sql(sql);

@@ -9,15 +9,19 @@
 
 namespace tandem::sqlite {
 
-SqliteConnection::SqliteConnection(const DatabaseUrl& url) : url_(url) {
+SqliteConnection::SqliteConnection(const DatabaseUrl& url, Access access) : url_(url) {
   if (!url.is_memory()) {
     const auto folder = std::filesystem::path(url.database).parent_path();
     if (!folder.empty() && !std::filesystem::is_directory(folder))
       throw Error(ErrorKind::unreachable,
                   fmt::format("cannot open {}: folder '{}' does not exist", url.redacted(), folder.string()));
+    if (access == Access::read_only && !std::filesystem::exists(url.database))
+      throw Error(ErrorKind::unreachable,
+                  fmt::format("cannot open {}: the file does not exist (this command only reads, and creates none)",
+                              url.redacted()));
   }
-  if (sqlite3_open_v2(url.database.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
+  const int mode = access == Access::read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  if (sqlite3_open_v2(url.database.c_str(), &db_, mode | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
     std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;
@@ -122,7 +126,9 @@ void SqliteConnection::rollback() {
 
 namespace tandem {
 
-std::unique_ptr<Connection> connect_sqlite(const DatabaseUrl& url) { return std::make_unique<sqlite::SqliteConnection>(url); }
+std::unique_ptr<Connection> connect_sqlite(const DatabaseUrl& url, Access access) {
+  return std::make_unique<sqlite::SqliteConnection>(url, access);
+}
 
 const SqlRenderer& sqlite_renderer() {
   static const sqlite::SqliteRenderer renderer;

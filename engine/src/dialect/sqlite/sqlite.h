@@ -64,7 +64,7 @@ schema::Schema inspect(sqlite3* db);
 
 class SqliteConnection final : public Connection {
  public:
-  explicit SqliteConnection(const DatabaseUrl& url);
+  explicit SqliteConnection(const DatabaseUrl& url, Access access = Access::read_write);
   ~SqliteConnection() override;
 
   const SqlRenderer& renderer() const override;
