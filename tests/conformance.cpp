@@ -17,6 +17,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "sql/sql_text.h"
+
 extern char** environ;
 
 namespace tandem::test {
@@ -316,7 +318,11 @@ std::vector<std::string> query_rows(const std::string& url, const std::string& s
   return out;
 }
 
-void execute(const std::string& url, const std::string& sql) { connect(DatabaseUrl::parse(url))->execute(sql); }
+void run_script(Connection& connection, const std::string& sql) {
+  for (const auto& statement : sql::split(sql, connection.kind())) connection.execute(statement.text);
+}
+
+void execute(const std::string& url, const std::string& sql) { run_script(*connect(DatabaseUrl::parse(url)), sql); }
 
 schema::Schema snapshot(const std::string& url) { return connect(DatabaseUrl::parse(url))->snapshot(); }
 

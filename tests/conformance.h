@@ -57,6 +57,9 @@ Result run_phase(const std::string& command, const std::string& url, const std::
 
 // Rows of `sql` on `url`, each row's columns joined by '|', NULL as "NULL".
 std::vector<std::string> query_rows(const std::string& url, const std::string& sql);
+// Runs the statements of `sql` one by one on `connection` (execute() runs one only).
+void run_script(Connection& connection, const std::string& sql);
+// Runs the statements of `sql` one by one on one session of `url`.
 void execute(const std::string& url, const std::string& sql);
 schema::Schema snapshot(const std::string& url);
 

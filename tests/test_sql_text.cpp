@@ -5,13 +5,27 @@
 
 #include "sql/sql_text.h"
 
-using tandem::sql::classify;
-using tandem::sql::normalize;
-using tandem::sql::split;
+using tandem::DialectKind;
+using tandem::sql::Classification;
 using tandem::sql::Statement;
 using tandem::sql::StatementClass;
 
 namespace {
+
+constexpr DialectKind kPostgresql = DialectKind::postgresql;
+constexpr DialectKind kMysql = DialectKind::mysql;
+constexpr DialectKind kSqlite = DialectKind::sqlite;
+
+// PostgreSQL's rules unless a test names another dialect.
+std::vector<Statement> split(std::string_view script, DialectKind dialect = kPostgresql) {
+  return tandem::sql::split(script, dialect);
+}
+Classification classify(std::string_view statement, DialectKind dialect = kPostgresql) {
+  return tandem::sql::classify(statement, dialect);
+}
+std::string normalize(std::string_view statement, DialectKind dialect = kPostgresql) {
+  return tandem::sql::normalize(statement, dialect);
+}
 
 std::vector<std::string> texts(const std::vector<Statement>& statements) {
   std::vector<std::string> out;
@@ -19,7 +33,7 @@ std::vector<std::string> texts(const std::vector<Statement>& statements) {
   return out;
 }
 
-StatementClass class_of(const std::string& sql) { return classify(sql).cls; }
+StatementClass class_of(const std::string& sql, DialectKind dialect = kPostgresql) { return classify(sql, dialect).cls; }
 
 }  // namespace
 
@@ -59,7 +73,7 @@ TEST_CASE("split: a semicolon in a string does not end the statement") {
 }
 
 TEST_CASE("split: doubled quotes, double quotes and backticks") {
-  CHECK(texts(split("SELECT 'it''s; fine'; SELECT \"a;\"\"b\"; SELECT `c;``d`")) ==
+  CHECK(texts(split("SELECT 'it''s; fine'; SELECT \"a;\"\"b\"; SELECT `c;``d`", kSqlite)) ==
         std::vector<std::string>{"SELECT 'it''s; fine'", "SELECT \"a;\"\"b\"", "SELECT `c;``d`"});
   CHECK(texts(split("SELECT '\"; `'; SELECT \"'; `\"")) ==
         std::vector<std::string>{"SELECT '\"; `'", "SELECT \"'; `\""});
@@ -82,7 +96,7 @@ TEST_CASE("split: comments hide semicolons and are cut from the ends of statemen
   CHECK(texts(split("DROP TABLE x -- no semicolon at the end")) == std::vector<std::string>{"DROP TABLE x"});
 }
 
-TEST_CASE("split: # is not a comment") {
+TEST_CASE("split: # is not a comment on PostgreSQL") {
   CHECK(texts(split("SELECT a #> '{b}' FROM t; SELECT 2")) ==
         std::vector<std::string>{"SELECT a #> '{b}' FROM t", "SELECT 2"});
 }
@@ -139,7 +153,7 @@ TEST_CASE("split: MySQL routines with nested blocks and END IF / END CASE") {
       "  CASE x WHEN 1 THEN SELECT 2; END CASE;\n"
       "  lbl: BEGIN SELECT 3; END lbl;\n"
       "  WHILE x DO SET x = 0; END WHILE;\nEND";
-  CHECK(texts(split(procedure + ";\nDROP TABLE x")) == std::vector<std::string>{procedure, "DROP TABLE x"});
+  CHECK(texts(split(procedure + ";\nDROP TABLE x", kMysql)) == std::vector<std::string>{procedure, "DROP TABLE x"});
 }
 
 TEST_CASE("split: PostgreSQL BEGIN ATOMIC bodies") {
@@ -157,7 +171,8 @@ TEST_CASE("split: BEGIN outside a trigger or routine is an ordinary statement") 
 
 TEST_CASE("normalize: comments removed, whitespace folded, quoted text kept") {
   CHECK(normalize("  SELECT\t a ,\n\n b  -- c\n FROM /* d */ t  ") == "SELECT a , b FROM t");
-  CHECK(normalize("SELECT 'a   b', \"c  d\", `e  f`, $$g   h$$") == "SELECT 'a   b', \"c  d\", `e  f`, $$g   h$$");
+  CHECK(normalize("SELECT 'a   b', \"c  d\", $$g   h$$") == "SELECT 'a   b', \"c  d\", $$g   h$$");
+  CHECK(normalize("SELECT `e  f`", kMysql) == "SELECT `e  f`");
   CHECK(normalize("SELECT '-- not a comment', '/* nor this */'") == "SELECT '-- not a comment', '/* nor this */'");
   CHECK(normalize("a/**/b") == "a b");
   CHECK(normalize("-- only a comment") == "");
@@ -171,15 +186,18 @@ TEST_CASE("classify: additive CREATE statements") {
                           "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END",
                           "CREATE TYPE mood AS ENUM ('sad', 'ok')", "CREATE SEQUENCE s",
                           "CREATE SCHEMA app", "CREATE EXTENSION IF NOT EXISTS pgcrypto",
-                          "CREATE PROCEDURE p() BEGIN SELECT 1; END",
-                          "CREATE DEFINER=`app`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
-                          "CREATE DEFINER = CURRENT_USER() PROCEDURE p() SELECT 1"}) {
+                          "CREATE PROCEDURE p() BEGIN SELECT 1; END"}) {
     CAPTURE(sql);
     CHECK(class_of(sql) == StatementClass::additive);
   }
+  for (const char* sql : {"CREATE DEFINER=`app`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1",
+                          "CREATE DEFINER = CURRENT_USER() PROCEDURE p() SELECT 1"}) {
+    CAPTURE(sql);
+    CHECK(class_of(sql, kMysql) == StatementClass::additive);
+  }
   CHECK(classify("CREATE INDEX CONCURRENTLY i ON t (a)").summary == "CREATE INDEX");
   CHECK(classify("CREATE UNIQUE INDEX i ON t (a)").summary == "CREATE UNIQUE INDEX");
-  CHECK(classify("CREATE DEFINER=`app`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1").summary ==
+  CHECK(classify("CREATE DEFINER=`app`@`%` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET NEW.a = 1", kMysql).summary ==
         "CREATE TRIGGER");
 }
 
@@ -198,7 +216,7 @@ TEST_CASE("classify: CREATE OR REPLACE is contractive") {
   CHECK(result.summary == "CREATE OR REPLACE VIEW");
   CHECK(class_of("create or replace function f() returns int as $$ select 1 $$ language sql") ==
         StatementClass::contractive);
-  CHECK(class_of("CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`a`@`b` SQL SECURITY DEFINER VIEW v AS SELECT 1") ==
+  CHECK(class_of("CREATE OR REPLACE ALGORITHM=MERGE DEFINER=`a`@`b` SQL SECURITY DEFINER VIEW v AS SELECT 1", kMysql) ==
         StatementClass::contractive);
 }
 
@@ -261,7 +279,7 @@ TEST_CASE("classify: a mixed ALTER TABLE takes its strictest clause") {
 
 TEST_CASE("classify: commas inside parentheses and quotes do not start clauses") {
   CHECK(class_of("ALTER TABLE t ADD CONSTRAINT c CHECK (a IN ('x, DROP y', 'z'))") == StatementClass::additive);
-  CHECK(class_of("ALTER TABLE t ADD COLUMN `drop, me` int") == StatementClass::additive);
+  CHECK(class_of("ALTER TABLE t ADD COLUMN `drop, me` int", kMysql) == StatementClass::additive);
   CHECK(class_of("ALTER TABLE t ADD COLUMN a enum('a', 'b'), ADD COLUMN c set('x','y')") ==
         StatementClass::additive);
 }
@@ -384,4 +402,108 @@ TEST_CASE("split then classify a migration script") {
   CHECK(classify(statements[3].text).cls == StatementClass::additive);
   CHECK(statements[4].line == 6);
   CHECK(classify(statements[4].text).cls == StatementClass::data);
+}
+
+TEST_CASE("split: dollar quoting is PostgreSQL's alone") {
+  const std::string text = "SELECT $a$ ; DELETE FROM t; SELECT $a$";
+  CHECK(texts(split(text, kPostgresql)) == std::vector<std::string>{text});
+  const std::vector<std::string> three = {"SELECT $a$", "DELETE FROM t", "SELECT $a$"};
+  CHECK(texts(split(text, kSqlite)) == three);
+  CHECK(texts(split(text, kMysql)) == three);
+  CHECK(class_of("DELETE FROM t", kSqlite) == StatementClass::data);
+}
+
+TEST_CASE("split: backticks quote on MySQL and SQLite, not on PostgreSQL") {
+  const std::string text = "SELECT `a;b` FROM t";
+  CHECK(texts(split(text, kMysql)) == std::vector<std::string>{text});
+  CHECK(texts(split(text, kSqlite)) == std::vector<std::string>{text});
+  CHECK(texts(split(text, kPostgresql)) == std::vector<std::string>{"SELECT `a", "b` FROM t"});
+}
+
+TEST_CASE("split: SQLite's [bracketed] identifiers") {
+  CHECK(texts(split("SELECT [a;b] FROM t; SELECT 2", kSqlite)) == std::vector<std::string>{"SELECT [a;b] FROM t", "SELECT 2"});
+}
+
+TEST_CASE("split: # comments are MySQL's") {
+  const std::string text = "SELECT 1 # it's a comment;\nDELETE FROM t";
+  CHECK(texts(split(text, kMysql)) == std::vector<std::string>{"SELECT 1 # it's a comment;\nDELETE FROM t"});
+  CHECK(texts(split("SELECT 1 # ' ;\nDELETE FROM t; SELECT '", kMysql)) ==
+        std::vector<std::string>{"SELECT 1 # ' ;\nDELETE FROM t", "SELECT '"});
+  CHECK(tandem::sql::script_problem("SELECT 1 # ' ;\nDELETE FROM t", kPostgresql).has_value());
+  CHECK_FALSE(tandem::sql::script_problem("SELECT 1 # ' ;\nDELETE FROM t", kMysql).has_value());
+}
+
+TEST_CASE("split: MySQL's -- needs a space after it; 1--1 is arithmetic there") {
+  CHECK(texts(split("SELECT 1--1; DELETE FROM t", kMysql)) == std::vector<std::string>{"SELECT 1--1", "DELETE FROM t"});
+  CHECK(texts(split("SELECT 1--1; DELETE FROM t", kPostgresql)) == std::vector<std::string>{"SELECT 1"});
+  CHECK(texts(split("SELECT 1 -- ; DELETE FROM t", kMysql)) == std::vector<std::string>{"SELECT 1"});
+}
+
+TEST_CASE("split: MySQL strings take backslash escapes") {
+  const std::string text = "SELECT 'a\\'; DELETE FROM t; -- '";
+  CHECK(texts(split(text, kMysql)) == std::vector<std::string>{"SELECT 'a\\'; DELETE FROM t; -- '"});
+  CHECK(texts(split(text, kSqlite)) == std::vector<std::string>{"SELECT 'a\\'", "DELETE FROM t"});
+  CHECK(texts(split("SELECT \"a\\\"; b\"; SELECT 2", kMysql)) == std::vector<std::string>{"SELECT \"a\\\"; b\"", "SELECT 2"});
+}
+
+TEST_CASE("split and classify: MySQL runs the content of /*! */ comments") {
+  CHECK(texts(split("SELECT 1 /*! ; DELETE FROM t */", kMysql)) == std::vector<std::string>{"SELECT 1", "DELETE FROM t"});
+  CHECK(texts(split("SELECT 1 /*! ; DELETE FROM t */", kSqlite)) == std::vector<std::string>{"SELECT 1"});
+  CHECK(class_of("/*!50000 DROP TABLE t */", kMysql) == StatementClass::contractive);
+  CHECK(class_of("/*M!100100 DELETE FROM t */", kMysql) == StatementClass::data);
+  CHECK(class_of("SELECT /*+ MAX_EXECUTION_TIME(10) */ 1", kMysql) == StatementClass::neutral);
+  CHECK(tandem::sql::script_problem("SELECT 1 /*! , 2", kMysql).has_value());
+}
+
+TEST_CASE("split: PostgreSQL nests block comments, the others do not") {
+  const std::string text = "SELECT 1 /* /* */ ; DELETE FROM t */; SELECT 2";
+  CHECK(texts(split(text, kPostgresql)) == std::vector<std::string>{"SELECT 1", "SELECT 2"});
+  CHECK(texts(split(text, kSqlite)) == std::vector<std::string>{"SELECT 1", "DELETE FROM t */", "SELECT 2"});
+}
+
+TEST_CASE("script_problem: quotes and comments never closed") {
+  CHECK(tandem::sql::script_problem("SELECT 'open; DROP TABLE x", kSqlite).value().find("quote '") != std::string::npos);
+  CHECK(tandem::sql::script_problem("SELECT 1 /* open", kPostgresql).value().find("comment") != std::string::npos);
+  CHECK(tandem::sql::script_problem("SELECT $$ open", kPostgresql).has_value());
+  CHECK_FALSE(tandem::sql::script_problem("SELECT $$ open", kSqlite).has_value());
+  CHECK_FALSE(tandem::sql::script_problem("DROP TABLE x -- no semicolon at the end", kSqlite).has_value());
+}
+
+TEST_CASE("expression_problem: exactly one expression") {
+  using tandem::sql::expression_problem;
+  for (DialectKind dialect : {kPostgresql, kMysql, kSqlite}) {
+    CAPTURE(tandem::dialect_name(dialect));
+    CHECK_FALSE(expression_problem("0", dialect));
+    CHECK_FALSE(expression_problem("lower(NEW.email) || ';'", dialect));
+    CHECK_FALSE(expression_problem("(SELECT max(id) FROM t) + 1 /* a note */", dialect));
+    CHECK_FALSE(expression_problem("a = 1 -- a note\n AND b = 2", dialect));
+    CHECK(expression_problem("0; DELETE FROM t", dialect).value().find("';'") != std::string::npos);
+    CHECK(expression_problem("1) ; DROP TABLE t; SELECT (1", dialect).value().find("')'") != std::string::npos);
+    CHECK(expression_problem("1) OR (1", dialect).value().find("never opened") != std::string::npos);
+    CHECK(expression_problem("(1", dialect).value().find("never closed") != std::string::npos);
+    CHECK(expression_problem("'open", dialect).value().find("never closed") != std::string::npos);
+    CHECK(expression_problem("1 /* open", dialect).value().find("never closed") != std::string::npos);
+    CHECK(expression_problem("1 -- hides the key range", dialect).value().find("hide") != std::string::npos);
+    CHECK(expression_problem("  ", dialect).value() == "it is empty");
+  }
+  CHECK(expression_problem("data #> '{a}'", kMysql).has_value());  // a comment on MySQL
+  CHECK_FALSE(expression_problem("data #> '{a}'", kPostgresql));
+  CHECK(expression_problem("'a\\'; DELETE FROM t; --'", kSqlite).has_value());
+  CHECK_FALSE(expression_problem("'a\\'; DELETE FROM t; --'", kMysql));
+  CHECK(expression_problem("0 /*! ; DELETE FROM t */", kMysql).has_value());
+  CHECK_FALSE(expression_problem("0 /*! ; DELETE FROM t */", kSqlite));
+  CHECK(expression_problem("$q$ x $q$; DELETE FROM t", kPostgresql).has_value());
+}
+
+TEST_CASE("query_problem: exactly one SELECT") {
+  using tandem::sql::query_problem;
+  CHECK_FALSE(query_problem("SELECT id FROM t", kSqlite));
+  CHECK_FALSE(query_problem("SELECT id FROM t;", kSqlite));
+  CHECK_FALSE(query_problem("WITH x AS (SELECT 1) SELECT * FROM x", kPostgresql));
+  CHECK_FALSE(query_problem("(SELECT 1) UNION (SELECT 2)", kMysql));
+  CHECK(query_problem("SELECT 1; DELETE FROM t", kSqlite).has_value());
+  CHECK(query_problem("SELECT 1; ", kSqlite) == std::nullopt);
+  CHECK(query_problem("DELETE FROM t", kSqlite).value().find("not a query") != std::string::npos);
+  CHECK(query_problem("WITH d AS (DELETE FROM t RETURNING 1) SELECT 1", kPostgresql).has_value());
+  CHECK(query_problem("SELECT 1 -- and", kSqlite).has_value());
 }

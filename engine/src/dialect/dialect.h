@@ -106,7 +106,9 @@ class Connection {
   // The database's URL as it may be printed (no password).
   virtual std::string describe() const = 0;
 
-  // Runs one or more statements. Throws Error(step_failed) carrying the SQL.
+  // Runs exactly one statement (a trailing ';' and comments aside): a text holding a
+  // second one is refused, never run, so nothing rides along with what tandem meant to
+  // run. Throws Error(step_failed) carrying the SQL.
   virtual void execute(const std::string& sql) = 0;
   // Runs one statement with `?` placeholders bound to `params`; returns its rows.
   virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) = 0;

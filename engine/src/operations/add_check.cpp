@@ -18,6 +18,7 @@ AddCheck AddCheck::parse(FieldReader& fields) {
 void AddCheck::validate(ValidationContext& context) const {
   context.require_identifier(table, "table");
   context.require_identifier(name, "check constraint");
+  context.require_expression(expression, fmt::format("check {} expression", name));
 }
 
 std::vector<Step> AddCheck::render(const RenderContext& context) const { return context.sql.add_check(*this, context); }

@@ -19,7 +19,11 @@ Backfill Backfill::parse(FieldReader& fields) {
 
 void Backfill::validate(ValidationContext& context) const {
   context.require_identifier(table, "table");
-  for (const auto& [column, expression] : set) context.require_identifier(column, "column");
+  for (const auto& [column, expression] : set) {
+    context.require_identifier(column, "column");
+    context.require_expression(expression, fmt::format("backfill {} set {}", table, column));
+  }
+  if (where) context.require_expression(*where, fmt::format("backfill {} where", table));
   require_identifiers(key, "key column", context);
 }
 

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
+#include <string_view>
+#include <utility>
 
 #include "operations/portable_type.h"
 #include "tandem/error.h"
@@ -19,6 +22,41 @@ void ValidationContext::require_identifier(const std::string& name, const char* 
     error("bad-identifier",
           fmt::format("version {}: {} '{}' is not a plain name (letters, digits and _, at most 63 bytes)", version, what,
                       name));
+}
+
+namespace {
+
+// Reports `problem` of `text` as each dialect reads it; a problem only some dialects see says which.
+void require_one_piece(const ValidationContext& context, const std::string& text, const std::string& what, int line,
+                       std::optional<std::string> (*problem)(std::string_view, DialectKind)) {
+  constexpr DialectKind dialects[] = {DialectKind::postgresql, DialectKind::mysql, DialectKind::sqlite};
+  std::vector<std::pair<std::string, std::vector<std::string>>> found;
+  for (DialectKind dialect : dialects) {
+    auto text_problem = problem(text, dialect);
+    if (!text_problem) continue;
+    auto same = std::find_if(found.begin(), found.end(), [&](const auto& entry) { return entry.first == *text_problem; });
+    if (same == found.end()) same = found.insert(found.end(), {*text_problem, {}});
+    same->second.push_back(dialect_name(dialect));
+  }
+  for (const auto& [message, names] : found) {
+    ValidationContext at = context;
+    if (line > 0) at.line = line;
+    at.error("bad-expression",
+             fmt::format("version {}: {} \"{}\" is not {}: {}{}", context.version, what, text,
+                         problem == sql::query_problem ? "one query" : "one expression", message,
+                         names.size() < std::size(dialects) ? fmt::format(" (as {} read it)", fmt::join(names, " and "))
+                                                            : ""));
+  }
+}
+
+}  // namespace
+
+void ValidationContext::require_expression(const std::string& text, const std::string& what, int line) const {
+  require_one_piece(*this, text, what, line, sql::expression_problem);
+}
+
+void ValidationContext::require_query(const std::string& text, const std::string& what) const {
+  require_one_piece(*this, text, what, 0, sql::query_problem);
 }
 
 void require_identifiers(const std::vector<std::string>& names, const char* what, ValidationContext& context) {
@@ -62,6 +100,9 @@ void validate_column(const ColumnSpec& column, ValidationContext& context, const
                                             context.version, table, column.name));
   }
   validate_on_delete(column.on_delete, context);
+  if (column.default_value)
+    context.require_expression(*column.default_value, fmt::format("the default of column {}.{}", table, column.name),
+                               column.line);
   if (column.enum_name) context.require_identifier(*column.enum_name, "enum type");
 }
 

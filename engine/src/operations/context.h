@@ -48,6 +48,12 @@ struct ValidationContext {
   }
   // Reports an error unless `name` is a plain identifier (letters, digits, _; at most 63 bytes).
   void require_identifier(const std::string& name, const char* what) const;
+  // Reports an error unless `text` is exactly one expression by every dialect's rules, so
+  // it cannot end or cut short the statement tandem writes around it (`line`: 0 for the
+  // operation's). `what` names it, e.g. "backfill where".
+  void require_expression(const std::string& text, const std::string& what, int line = 0) const;
+  // The same for a query that must be exactly one SELECT (a view's).
+  void require_query(const std::string& text, const std::string& what) const;
 };
 
 struct RenderContext {

@@ -24,7 +24,11 @@ CopyRows CopyRows::parse(FieldReader& fields) {
 void CopyRows::validate(ValidationContext& context) const {
   context.require_identifier(from, "table");
   context.require_identifier(to, "table");
-  for (const auto& [column, expression] : columns) context.require_identifier(column, "column");
+  for (const auto& [column, expression] : columns) {
+    context.require_identifier(column, "column");
+    context.require_expression(expression, fmt::format("copy_rows {} -> {} column {}", from, to, column));
+  }
+  if (where) context.require_expression(*where, fmt::format("copy_rows {} where", from));
   require_identifiers(key, "key column", context);
 }
 

@@ -14,7 +14,10 @@ CreateView CreateView::parse(FieldReader& fields) {
   return op;
 }
 
-void CreateView::validate(ValidationContext& context) const { context.require_identifier(name, "view"); }
+void CreateView::validate(ValidationContext& context) const {
+  context.require_identifier(name, "view");
+  context.require_query(sql, fmt::format("view {} sql", name));
+}
 
 std::vector<Step> CreateView::render(const RenderContext& context) const { return context.sql.create_view(*this); }
 

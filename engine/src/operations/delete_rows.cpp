@@ -17,6 +17,7 @@ DeleteRows DeleteRows::parse(FieldReader& fields) {
 
 void DeleteRows::validate(ValidationContext& context) const {
   context.require_identifier(table, "table");
+  context.require_expression(where, fmt::format("delete_rows {} where", table));
   require_identifiers(key, "key column", context);
 }
 

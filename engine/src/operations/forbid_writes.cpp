@@ -23,7 +23,10 @@ ForbidWrites ForbidWrites::parse(FieldReader& fields) {
   return op;
 }
 
-void ForbidWrites::validate(ValidationContext& context) const { context.require_identifier(table, "table"); }
+void ForbidWrites::validate(ValidationContext& context) const {
+  context.require_identifier(table, "table");
+  if (when) context.require_expression(*when, fmt::format("forbid_writes {} when", table));
+}
 
 std::vector<Step> ForbidWrites::render(const RenderContext& context) const {
   if (!context.install_triggers) return {};

@@ -40,7 +40,11 @@ void MoveRows::validate(ValidationContext& context) const {
     context.require_identifier(ref->database, "database role");
     context.require_identifier(ref->table, "table");
   }
-  for (const auto& [column, expression] : columns) context.require_identifier(column, "column");
+  for (const auto& [column, expression] : columns) {
+    context.require_identifier(column, "column");
+    context.require_expression(expression, fmt::format("move_rows {} -> {} column {}", from.table, to.table, column));
+  }
+  if (where) context.require_expression(*where, fmt::format("move_rows {} where", from.table));
   require_identifiers(key, "key column", context);
   require_identifiers(unique, "unique column", context);
 }

@@ -25,9 +25,9 @@ bool phase_allows(Phase phase, sql::StatementClass cls) {
 }
 
 // The statement as a message quotes it: enough to find the object, one line however long the statement.
-std::string excerpt(const std::string& statement) {
+std::string excerpt(const std::string& statement, DialectKind dialect) {
   constexpr size_t kMaxLength = 80;
-  std::string text = sql::normalize(statement);
+  std::string text = sql::normalize(statement, dialect);
   // normalize() keeps quoted text as written, line breaks included.
   std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   if (text.size() > kMaxLength) {
@@ -36,6 +36,44 @@ std::string excerpt(const std::string& statement) {
     text = text.substr(0, cut) + "...";
   }
   return text;
+}
+
+constexpr DialectKind kDialects[] = {DialectKind::postgresql, DialectKind::mysql, DialectKind::sqlite};
+
+// The findings of one SQL text read by one dialect's rules.
+Findings findings_for(const RawSql& op, const std::string& label, const std::string& text, DialectKind dialect,
+                      const ValidationContext& context) {
+  Findings findings;
+  ValidationContext at{context.phase, context.file, context.line, context.version, findings, context.migrated_text};
+  if (auto problem = sql::script_problem(text, dialect)) {
+    at.error("bad-sql", fmt::format("version {}: {} text cannot be split into statements: {}", context.version, label,
+                                    *problem));
+    return findings;
+  }
+  static const std::regex blocking_index(R"(^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY))", std::regex::icase);
+  for (const auto& statement : sql::split(text, dialect)) {
+    const auto classification = sql::classify(statement.text, dialect);
+    const std::string where =
+        fmt::format("version {}: {} statement \"{}\" ({}, {})", context.version, label, excerpt(statement.text, dialect),
+                    classification.summary, sql::class_name(classification.cls));
+    // statement.line counts from 1 within the SQL text, which (written inline) starts on the operation's line.
+    at.line = context.line + statement.line - 1;
+    if (!phase_allows(context.phase, classification.cls)) {
+      if (op.allow)
+        at.warning("allowed", fmt::format("{} is not allowed in {} but the step says allow: \"{}\"", where,
+                                          phase_name(context.phase), *op.allow));
+      else
+        at.error(phase_rule_code(context.phase, classification.cls),
+                 fmt::format("{} is not allowed in {} (add allow: \"reason\" to the step if it must run)", where,
+                             phase_name(context.phase)));
+    }
+    if (dialect == DialectKind::postgresql && std::regex_search(sql::normalize(statement.text, dialect), blocking_index))
+      at.warning("blocking-index",
+                 fmt::format("version {}: \"{}\": CREATE INDEX without CONCURRENTLY blocks writes on PostgreSQL "
+                             "while it builds; prefer create_index",
+                             context.version, excerpt(statement.text, dialect)));
+  }
+  return findings;
 }
 
 }  // namespace
@@ -58,34 +96,27 @@ const std::string* RawSql::text_for(DialectKind dialect) const {
 }
 
 void RawSql::validate(ValidationContext& context) const {
-  std::vector<std::pair<std::string, const std::string*>> texts;
-  if (all) texts.emplace_back("sql", &*all);
-  for (const auto& [dialect, text] : per_dialect) texts.emplace_back(dialect_name(dialect), &text);
-  static const std::regex blocking_index(R"(^CREATE\s+(UNIQUE\s+)?INDEX\s+(?!CONCURRENTLY))", std::regex::icase);
-  for (const auto& [label, text] : texts) {
-    for (const auto& statement : sql::split(*text)) {
-      const auto classification = sql::classify(statement.text);
-      const std::string where =
-          fmt::format("version {}: {} statement \"{}\" ({}, {})", context.version, label, excerpt(statement.text),
-                      classification.summary, sql::class_name(classification.cls));
-      ValidationContext at = context;
-      // statement.line counts from 1 within the SQL text, which (written inline) starts on the operation's line.
-      at.line = context.line + statement.line - 1;
-      if (!phase_allows(context.phase, classification.cls)) {
-        if (allow)
-          at.warning("allowed", fmt::format("{} is not allowed in {} but the step says allow: \"{}\"", where,
-                                            phase_name(context.phase), *allow));
-        else
-          at.error(phase_rule_code(context.phase, classification.cls),
-                   fmt::format("{} is not allowed in {} (add allow: \"reason\" to the step if it must run)", where,
-                               phase_name(context.phase)));
-      }
-      if ((label == "sql" || label == "postgresql") && std::regex_search(sql::normalize(statement.text), blocking_index))
-        at.warning("blocking-index",
-                   fmt::format("version {}: \"{}\": CREATE INDEX without CONCURRENTLY blocks writes on PostgreSQL "
-                               "while it builds; prefer create_index",
-                               context.version, excerpt(statement.text)));
+  for (const auto& [dialect, text] : per_dialect)
+    context.findings.append(findings_for(*this, dialect_name(dialect), text, dialect, context));
+  if (!all) return;
+  // A plain string runs on every dialect, and each splits and reads it by its own rules: a
+  // finding only some of them make says which.
+  std::vector<std::pair<Finding, std::vector<std::string>>> merged;
+  for (DialectKind dialect : kDialects) {
+    const Findings findings = findings_for(*this, "sql", *all, dialect, context);
+    for (const Finding& finding : findings.items()) {
+      auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& entry) {
+        return entry.first.line == finding.line && entry.first.code == finding.code &&
+               entry.first.message == finding.message;
+      });
+      if (same == merged.end()) same = merged.insert(merged.end(), {finding, {}});
+      same->second.push_back(dialect_name(dialect));
     }
+  }
+  for (auto& [finding, dialects] : merged) {
+    if (dialects.size() < std::size(kDialects))
+      finding.message += fmt::format(" (as {} read it)", fmt::join(dialects, " and "));
+    context.findings.add(std::move(finding));
   }
 }
 
@@ -97,7 +128,7 @@ std::vector<Step> RawSql::render(const RenderContext& context) const {
                             dialect_name(context.sql.kind())));
   std::vector<Step> steps;
   static const std::regex concurrently(R"(\bCONCURRENTLY\b)", std::regex::icase);
-  for (const auto& statement : sql::split(*text))
+  for (const auto& statement : sql::split(*text, context.sql.kind()))
     steps.push_back({statement.text, !std::regex_search(statement.text, concurrently)});
   return steps;
 }

@@ -21,6 +21,8 @@ void SyncColumn::validate(ValidationContext& context) const {
   context.require_identifier(table, "table");
   context.require_identifier(old_column, "column");
   context.require_identifier(new_column, "column");
+  context.require_expression(up, fmt::format("sync_column {} up", table));
+  context.require_expression(down, fmt::format("sync_column {} down", table));
   if (old_column == new_column)
     context.error("bad-sync", fmt::format("version {}: sync_column on {} needs two different columns", context.version, table));
 }

@@ -29,6 +29,7 @@ void SyncTable::validate(ValidationContext& context) const {
   context.require_identifier(key, "column");
   for (const auto& [target, expression] : columns) {
     context.require_identifier(target, "column");
+    context.require_expression(expression, fmt::format("sync_table {} -> {} column {}", from, to, target));
     if (both_ways && new_column_reference(expression).empty())
       context.error("bad-sync", fmt::format("version {}: sync_table {} -> {} both_ways needs plain NEW.<column> "
                                             "expressions, but {} is '{}'",

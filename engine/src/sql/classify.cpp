@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "sql/lexer.h"
+
 namespace tandem::sql {
 
 const char* class_name(StatementClass cls) {
@@ -26,7 +28,7 @@ StatementClass strictest(StatementClass a, StatementClass b) { return std::max(a
 
 namespace {
 
-struct Token {
+struct Piece {
   enum class Kind { word, quoted, symbol };
 
   Kind kind;
@@ -39,74 +41,26 @@ struct Token {
   }
 };
 
-using Tokens = std::span<const Token>;
+using Tokens = std::span<const Piece>;
 
-bool is_word_start(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return std::isalnum(byte) || c == '_' || byte >= 0x80;
-}
-
-bool is_word_char(char c) { return is_word_start(c) || c == '$'; }
-
-// Index just past the '...', "..." or `...` text opening at `open`; a doubled quote
-// stands for itself, and in PostgreSQL's E'...' strings a backslash escapes too.
-size_t after_quoted(std::string_view text, size_t open, bool backslash_escapes) {
-  const char quote = text[open];
-  for (size_t at = open + 1; at < text.size(); ++at) {
-    if (backslash_escapes && text[at] == '\\') {
-      ++at;
-    } else if (text[at] == quote) {
-      if (at + 1 < text.size() && text[at + 1] == quote)
-        ++at;
-      else
-        return at + 1;
-    }
-  }
-  return text.size();
-}
-
-// Index just past the $$...$$ or $tag$...$tag$ text opening at `open`.
-size_t after_dollar_quoted(std::string_view text, size_t open) {
-  const size_t opener_end = text.find('$', open + 1) + 1;
-  const size_t closer = text.find(text.substr(open, opener_end - open), opener_end);
-  return closer == std::string_view::npos ? text.size() : closer + (opener_end - open);
-}
-
-bool opens_dollar_quote(std::string_view text, size_t at) {
-  size_t end = at + 1;
-  if (end < text.size() && std::isdigit(static_cast<unsigned char>(text[end]))) return false;
-  while (end < text.size() && is_word_start(text[end])) ++end;
-  return end < text.size() && text[end] == '$';
-}
-
-// Takes normalize()d text, so comments are gone and only quoting has to be recognised;
-// split.cpp's lexer is not shared because the header offers no token interface.
-std::vector<Token> tokenize(std::string_view text) {
-  std::vector<Token> tokens;
-  size_t at = 0;
-  while (at < text.size()) {
-    const char c = text[at];
-    const size_t begin = at;
-    if (c == ' ') {
-      ++at;
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`' || (c == '$' && opens_dollar_quote(text, at))) {
-      at = c == '$' ? after_dollar_quoted(text, at) : after_quoted(text, at, false);
-      tokens.push_back({Token::Kind::quoted, std::string(text.substr(begin, at - begin))});
-    } else if (is_word_start(c)) {
-      while (at < text.size() && is_word_char(text[at])) ++at;
-      std::string word(text.substr(begin, at - begin));
-      if (word.size() == 1 && (c == 'E' || c == 'e') && at < text.size() && text[at] == '\'') {
-        at = after_quoted(text, at, true);
-        tokens.push_back({Token::Kind::quoted, std::string(text.substr(begin, at - begin))});
-        continue;
+// The statement's tokens as classification reads them: comments and space dropped, words
+// upper-cased so keywords compare directly.
+std::vector<Piece> tokenize(std::string_view text, DialectKind dialect) {
+  std::vector<Piece> tokens;
+  Lexer lexer(text, dialect);
+  while (!lexer.done()) {
+    const Token token = lexer.next();
+    switch (token.kind) {
+      case TokenKind::space:
+      case TokenKind::comment: break;
+      case TokenKind::quoted: tokens.push_back({Piece::Kind::quoted, std::string(token.text)}); break;
+      case TokenKind::symbol: tokens.push_back({Piece::Kind::symbol, std::string(token.text)}); break;
+      case TokenKind::word: {
+        std::string word(token.text);
+        for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        tokens.push_back({Piece::Kind::word, std::move(word)});
+        break;
       }
-      for (char& w : word) w = static_cast<char>(std::toupper(static_cast<unsigned char>(w)));
-      tokens.push_back({Token::Kind::word, std::move(word)});
-    } else {
-      ++at;
-      tokens.push_back({Token::Kind::symbol, std::string(1, c)});
     }
   }
   return tokens;
@@ -127,7 +81,7 @@ size_t after_group(Tokens tokens, size_t open) {
 
 bool has_top_level_word(Tokens tokens, std::string_view word) {
   int depth = 0;
-  for (const Token& token : tokens) {
+  for (const Piece& token : tokens) {
     if (token.is('(')) ++depth;
     if (token.is(')')) --depth;
     if (depth == 0 && token.is(word)) return true;
@@ -174,7 +128,7 @@ Classification classify_create(Tokens tokens) {
   std::string summary = or_replace ? "CREATE OR REPLACE" : "CREATE";
   size_t at = or_replace ? 2 : 0;
   while (at < tokens.size()) {
-    const Token& token = tokens[at];
+    const Piece& token = tokens[at];
     if (token.is_one_of({"TABLE", "INDEX", "VIEW", "TRIGGER", "FUNCTION", "PROCEDURE", "TYPE", "SEQUENCE", "SCHEMA",
                          "EXTENSION", "DOMAIN", "EVENT"})) {
       // OR REPLACE may change an object that already exists, which only contract may do.
@@ -230,7 +184,7 @@ Classification classify_alter(Tokens tokens) {
   StatementClass cls = StatementClass::neutral;
   std::vector<std::string> actions;
   for (Tokens clause : split_clauses(tokens.subspan(at))) {
-    const Token& verb = clause.front();
+    const Piece& verb = clause.front();
     StatementClass clause_cls = StatementClass::unknown;
     std::string action = verb.text;
     if (verb.is_one_of({"ADD", "VALIDATE"})) {
@@ -258,7 +212,7 @@ Classification classify_with(Tokens tokens) {
   std::string cte_change;
   int depth = 0;
   for (size_t at = 0; at < tokens.size(); ++at) {
-    const Token& token = tokens[at];
+    const Piece& token = tokens[at];
     if (token.is('(')) {
       if (depth == 0 && at + 1 < tokens.size() && tokens[at + 1].is_one_of({"INSERT", "UPDATE", "DELETE", "MERGE"}))
         cte_change = tokens[at + 1].text;
@@ -280,7 +234,7 @@ Classification classify_explain(Tokens tokens) {
   bool analyze = false;
   size_t at = 0;
   while (at < tokens.size()) {
-    const Token& token = tokens[at];
+    const Piece& token = tokens[at];
     if (token.is('(')) {  // PostgreSQL's option list: EXPLAIN (ANALYZE, BUFFERS) ...
       const size_t end = after_group(tokens, at);
       for (; at < end; ++at) analyze = analyze || tokens[at].is_one_of({"ANALYZE", "ANALYSE"});
@@ -320,13 +274,13 @@ constexpr Verb simple_verbs[] = {
 Classification classify_tokens(Tokens tokens) {
   while (!tokens.empty() && tokens.front().is('(')) tokens = tokens.subspan(1);  // (SELECT ...) UNION ...
   if (tokens.empty()) return {StatementClass::unknown, "empty statement"};
-  const Token& first = tokens.front();
+  const Piece& first = tokens.front();
   const Tokens rest = tokens.subspan(1);
   if (first.is("CREATE")) return classify_create(rest);
   if (first.is("ALTER")) return classify_alter(rest);
   if (first.is("DROP") || first.is("RENAME")) {
     std::string summary = first.text;
-    if (!rest.empty() && rest[0].kind == Token::Kind::word) summary += " " + rest[0].text;
+    if (!rest.empty() && rest[0].kind == Piece::Kind::word) summary += " " + rest[0].text;
     if (word_at(rest, 0, "MATERIALIZED") || word_at(rest, 0, "TEMPORARY") || word_at(rest, 0, "FOREIGN"))
       summary += rest.size() > 1 ? " " + rest[1].text : "";
     return {StatementClass::contractive, summary};
@@ -348,8 +302,8 @@ Classification classify_tokens(Tokens tokens) {
 
 }  // namespace
 
-Classification classify(std::string_view statement) {
-  const std::vector<Token> tokens = tokenize(normalize(statement));
+Classification classify(std::string_view statement, DialectKind dialect) {
+  const std::vector<Piece> tokens = tokenize(statement, dialect);
   return classify_tokens(tokens);
 }
 

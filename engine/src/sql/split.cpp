@@ -9,19 +9,13 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "sql/lexer.h"
+
 namespace tandem::sql {
 
 namespace {
-
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-// Bytes of multi-byte UTF-8 characters count as letters, as PostgreSQL and MySQL allow them in identifiers.
-bool is_word_start(char c) {
-  const auto byte = static_cast<unsigned char>(c);
-  return std::isalnum(byte) || c == '_' || byte >= 0x80;
-}
-
-bool is_word_char(char c) { return is_word_start(c) || c == '$'; }
 
 std::string upper(std::string_view text) {
   std::string out(text);
@@ -33,121 +27,16 @@ bool is_one_of(const std::string& word, std::initializer_list<std::string_view> 
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
-enum class TokenKind { space, comment, quoted, word, symbol };
+// What an unterminated token leaves open, as a message names it.
+std::string never_closed(const Token& token) {
+  if (token.kind == TokenKind::comment) return fmt::format("a comment opened on line {} is never closed", token.line);
+  size_t opener = 1;
+  if (token.text.front() == '$') opener = token.text.find('$', 1) + 1;
+  if (token.text.front() == 'E' || token.text.front() == 'e') opener = 2;
+  return fmt::format("a quote {} opened on line {} is never closed", token.text.substr(0, opener), token.line);
+}
 
-struct Token {
-  TokenKind kind;
-  std::string_view text;
-  size_t offset;  // into the lexed text
-  int line;       // of the token's first character
-};
-
-// Cuts SQL into tokens. An unterminated quote or comment runs to the end of the
-// input: the database will reject it, and splitting should not invent statements.
-class Lexer {
- public:
-  explicit Lexer(std::string_view text) : text_(text) {}
-
-  bool done() const { return pos_ >= text_.size(); }
-
-  Token next() {
-    const size_t begin = pos_;
-    const int line = line_;
-    const TokenKind kind = scan();
-    const std::string_view token = text_.substr(begin, pos_ - begin);
-    line_ += static_cast<int>(std::count(token.begin(), token.end(), '\n'));
-    return {kind, token, begin, line};
-  }
-
- private:
-  TokenKind scan() {
-    const char c = text_[pos_];
-    if (is_space(c)) {
-      while (pos_ < text_.size() && is_space(text_[pos_])) ++pos_;
-      return TokenKind::space;
-    }
-    if (text_.substr(pos_, 2) == "--") {
-      pos_ = std::min(text_.find('\n', pos_), text_.size());
-      return TokenKind::comment;
-    }
-    if (text_.substr(pos_, 2) == "/*") {
-      pos_ = after("*/", pos_ + 2);
-      return TokenKind::comment;
-    }
-    if (c == '\'' || c == '"' || c == '`') {
-      pos_ = after_quoted(c);
-      return TokenKind::quoted;
-    }
-    if (c == '$') {
-      if (const auto opener_end = dollar_opener_end()) {
-        pos_ = after(text_.substr(pos_, *opener_end - pos_), *opener_end);
-        return TokenKind::quoted;
-      }
-    }
-    if (is_word_start(c)) {
-      const size_t begin = pos_;
-      while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
-      if (pos_ - begin == 1 && (c == 'E' || c == 'e') && pos_ < text_.size() && text_[pos_] == '\'') {
-        pos_ = after_escape_string(pos_);
-        return TokenKind::quoted;
-      }
-      return TokenKind::word;
-    }
-    ++pos_;
-    return TokenKind::symbol;
-  }
-
-  size_t after(std::string_view closer, size_t from) const {
-    const size_t at = text_.find(closer, from);
-    return at == std::string_view::npos ? text_.size() : at + closer.size();
-  }
-
-  // A doubled quote character stands for itself inside the quotes.
-  size_t after_quoted(char quote) const {
-    size_t at = pos_ + 1;
-    while (true) {
-      at = text_.find(quote, at);
-      if (at == std::string_view::npos) return text_.size();
-      if (at + 1 < text_.size() && text_[at + 1] == quote) {
-        at += 2;
-        continue;
-      }
-      return at + 1;
-    }
-  }
-
-  // PostgreSQL's E'...' strings are the one quoting where a backslash escapes the quote.
-  size_t after_escape_string(size_t quote) const {
-    size_t at = quote + 1;
-    while (at < text_.size()) {
-      if (text_[at] == '\\') {
-        at += 2;
-      } else if (text_[at] == '\'') {
-        if (at + 1 < text_.size() && text_[at + 1] == '\'')
-          at += 2;
-        else
-          return at + 1;
-      } else {
-        ++at;
-      }
-    }
-    return text_.size();
-  }
-
-  // $$ or $tag$ opens a dollar quote; $1 is a positional parameter, since a tag cannot start with a digit.
-  std::optional<size_t> dollar_opener_end() const {
-    size_t at = pos_ + 1;
-    if (at < text_.size() && is_word_start(text_[at]) && !std::isdigit(static_cast<unsigned char>(text_[at]))) {
-      while (at < text_.size() && is_word_start(text_[at])) ++at;
-    }
-    if (at < text_.size() && text_[at] == '$') return at + 1;
-    return std::nullopt;
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  int line_ = 1;
-};
+constexpr const char* kExecutableCommentOpen = "a /*! comment (which MySQL runs as code) is never closed";
 
 // Decides whether a ';' ends the statement. Trigger and routine bodies written as
 // BEGIN ... END (SQLite and MySQL triggers, MySQL procedures, PostgreSQL's BEGIN
@@ -213,11 +102,10 @@ class BlockTracker {
   bool pending_end_ = false;
 };
 
-bool is_blank(TokenKind kind) { return kind == TokenKind::space || kind == TokenKind::comment; }
 
 }  // namespace
 
-std::vector<Statement> split(std::string_view script) {
+std::vector<Statement> split(std::string_view script, DialectKind dialect) {
   std::vector<Statement> statements;
   std::optional<Statement> current;
   size_t begin = 0;
@@ -232,7 +120,7 @@ std::vector<Statement> split(std::string_view script) {
     block = BlockTracker{};
   };
 
-  Lexer lexer(script);
+  Lexer lexer(script, dialect);
   while (!lexer.done()) {
     const Token token = lexer.next();
     if (is_blank(token.kind)) continue;
@@ -254,10 +142,10 @@ std::vector<Statement> split(std::string_view script) {
   return statements;
 }
 
-std::string normalize(std::string_view statement) {
+std::string normalize(std::string_view statement, DialectKind dialect) {
   std::string out;
   bool separate = false;
-  Lexer lexer(statement);
+  Lexer lexer(statement, dialect);
   while (!lexer.done()) {
     const Token token = lexer.next();
     if (is_blank(token.kind)) {
@@ -270,6 +158,65 @@ std::string normalize(std::string_view statement) {
     out += token.text;
   }
   return out;
+}
+
+std::optional<std::string> script_problem(std::string_view script, DialectKind dialect) {
+  Lexer lexer(script, dialect);
+  while (!lexer.done()) {
+    const Token token = lexer.next();
+    if (token.unterminated) return never_closed(token);
+  }
+  if (lexer.inside_executable_comment()) return kExecutableCommentOpen;
+  return std::nullopt;
+}
+
+namespace {
+
+// The checks expression_problem() and query_problem() share; `final_semicolon` lets a
+// ';' stand at the very end.
+std::optional<std::string> one_piece_problem(std::string_view text, DialectKind dialect, bool final_semicolon) {
+  Lexer lexer(text, dialect);
+  int depth = 0;
+  bool any = false;
+  std::optional<Token> semicolon;
+  while (!lexer.done()) {
+    const Token token = lexer.next();
+    if (token.unterminated) return never_closed(token);
+    if (token.line_comment && token.offset + token.text.size() == text.size())
+      return fmt::format("the comment '{}' runs to the end and would hide what tandem writes after it",
+                         token.text.substr(0, 2));
+    if (is_blank(token.kind)) continue;
+    if (semicolon) return fmt::format("the ';' on line {} ends the statement and starts another", semicolon->line);
+    any = true;
+    if (token.kind != TokenKind::symbol) continue;
+    if (token.text == ";") {
+      if (!final_semicolon) return fmt::format("the ';' on line {} would end tandem's statement", token.line);
+      semicolon = token;
+    } else if (token.text == "(") {
+      ++depth;
+    } else if (token.text == ")" && --depth < 0) {
+      return fmt::format("the ')' on line {} closes a parenthesis it never opened", token.line);
+    }
+  }
+  if (lexer.inside_executable_comment()) return kExecutableCommentOpen;
+  if (!any) return "it is empty";
+  if (depth > 0) return fmt::format("{} '(' never closed", depth == 1 ? "a" : std::to_string(depth));
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> expression_problem(std::string_view text, DialectKind dialect) {
+  return one_piece_problem(text, dialect, false);
+}
+
+std::optional<std::string> query_problem(std::string_view text, DialectKind dialect) {
+  if (auto problem = one_piece_problem(text, dialect, true)) return problem;
+  const Classification query = classify(text, dialect);
+  const bool select = query.summary == "SELECT" || query.summary == "VALUES" || query.summary.starts_with("WITH");
+  if (query.cls != StatementClass::neutral || !select)
+    return fmt::format("it is not a query but {} ({})", query.summary, class_name(query.cls));
+  return std::nullopt;
 }
 
 }  // namespace tandem::sql

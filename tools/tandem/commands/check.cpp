@@ -14,7 +14,8 @@ int run_check(const CommandLine& line) {
   // Problems that make a repository unreadable or misaligned (exit 65), as opposed to
   // units that read fine but break a rule (exit 1).
   static const std::set<std::string> unreadable = {"invalid-unit", "bad-file-name", "missing-version",
-                                                   "duplicate-version", "version-gap"};
+                                                   "duplicate-version", "version-gap", "bad-expression",
+                                                   "bad-sql"};
   bool any_unreadable = false;
   int errors = 0, warnings = 0;
   for (const auto& finding : findings.items()) {

@@ -128,8 +128,10 @@ MysqlConnection::MysqlConnection(const DatabaseUrl& url) : url_(url) {
   }
   const char* password = url.password ? url.password->c_str() : std::getenv("MYSQL_PWD");
   // Affected rows count the rows a statement matched, as on the other dialects, not
-  // only those whose values changed.
-  const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS;
+  // only those whose values changed. No CLIENT_MULTI_STATEMENTS: the server then refuses
+  // a text holding a second statement instead of running it; CLIENT_MULTI_RESULTS still
+  // lets a CALL return its result sets.
+  const unsigned long flags = CLIENT_MULTI_RESULTS | CLIENT_FOUND_ROWS;
   if (!mysql_real_connect(session_, url.host.empty() ? "localhost" : url.host.c_str(),
                           url.user.empty() ? nullptr : url.user.c_str(), password, url.database.c_str(),
                           url.port.value_or(kDefaultPort), socket ? socket->c_str() : nullptr, flags)) {

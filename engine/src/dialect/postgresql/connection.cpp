@@ -73,8 +73,10 @@ std::unique_ptr<pqxx::connection> open_session(const DatabaseUrl& url, const std
     // PostgreSQL 14+: a killed run's statement (a long CREATE INDEX CONCURRENTLY) stops
     // within a second instead of running on, holding locks, after its client is gone; and a
     // server-wide idle_session_timeout must not end the idle session that holds the run lock.
-    if (session->server_version() >= 140000)
-      work.exec("SET client_connection_check_interval = 1000; SET idle_session_timeout = 0");
+    if (session->server_version() >= 140000) {
+      work.exec("SET client_connection_check_interval = 1000");
+      work.exec("SET idle_session_timeout = 0");
+    }
   } catch (const pqxx::failure& error) {
     const std::string message = url.hide_password(one_line(error.what()));
     const bool bad_option = message.find("invalid connection option") != std::string::npos ||
@@ -116,7 +118,9 @@ void PostgresqlConnection::execute(const std::string& sql) {
   try {
     translated(sql, [&] {
       pqxx::nontransaction work(*session_);
-      work.exec(sql);
+      // The extended protocol, where the server refuses a second statement: the simple
+      // protocol of exec() would run every statement in the text.
+      work.exec_params(sql);
     });
   } catch (const Error& error) {
     if (error.kind() == ErrorKind::step_failed) {

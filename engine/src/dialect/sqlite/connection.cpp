@@ -70,19 +70,37 @@ bool SqliteConnection::is_lock_timeout(const Error& error) const {
 }
 
 void SqliteConnection::execute(const std::string& sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message ? message : sqlite3_errmsg(db_);
-    sqlite3_free(message);
-    throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), text))
-        .with_sql(sql)
-        .with_code(std::to_string(sqlite3_extended_errcode(db_)));
+  sqlite3_stmt* statement = prepare(sql, {});
+  if (!statement) return;  // only space and comments
+  int status;
+  while ((status = sqlite3_step(statement)) == SQLITE_ROW) {
   }
+  sqlite3_finalize(statement);
+  if (status != SQLITE_DONE) fail(sql);
 }
 
+// One statement only: sqlite3_exec would run every statement of the text, and a
+// statement prepared from its start would quietly drop the rest.
 sqlite3_stmt* SqliteConnection::prepare(const std::string& sql, const std::vector<Value>& params) {
   sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr) != SQLITE_OK) fail(sql);
+  const char* tail = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size() + 1), &statement, &tail) != SQLITE_OK) fail(sql);
+  // The rest may hold only space, comments and empty statements (";"), which SQLite
+  // prepares as nothing.
+  bool only_blank = true;
+  while (only_blank && tail && *tail) {
+    sqlite3_stmt* more = nullptr;
+    const char* rest = nullptr;
+    only_blank = sqlite3_prepare_v2(db_, tail, -1, &more, &rest) == SQLITE_OK && !more && rest != tail;
+    sqlite3_finalize(more);
+    tail = rest;
+  }
+  if (!only_blank) {
+    sqlite3_finalize(statement);
+    throw Error(ErrorKind::step_failed,
+                fmt::format("{}: the SQL holds more than one statement; tandem runs one at a time", url_.redacted()))
+        .with_sql(sql);
+  }
   for (size_t i = 0; i < params.size(); ++i) {
     const int index = static_cast<int>(i) + 1;
     if (params[i])
