@@ -36,6 +36,10 @@ class SqlRenderer {
   // `?` placeholders in engine-written SQL become what the driver expects.
   virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
   virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;
+  // An expression of a sync trigger as it goes into the trigger: a plain NEW.<column>
+  // (the default up and down among them) gets its column quoted, so a mixed-case or
+  // reserved name still names its column; anything else is the unit author's SQL.
+  std::string trigger_expression(const std::string& expression) const;
   // Trigger and function names: tandem_<version>_<table>_<purpose>, at most 63 bytes.
   std::string trigger_name(const std::string& version, const std::string& table, const std::string& purpose) const;
 

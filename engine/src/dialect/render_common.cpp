@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "dialect/dialect.h"
+#include "operations/common.h"
 
 namespace tandem {
 
@@ -20,6 +21,11 @@ std::string SqlRenderer::literal(const std::string& text) const {
 
 std::string SqlRenderer::differs(const std::string& a, const std::string& b) const {
   return fmt::format("({}) IS DISTINCT FROM ({})", a, b);
+}
+
+std::string SqlRenderer::trigger_expression(const std::string& expression) const {
+  const std::string column = ops::new_column_reference(expression);
+  return column.empty() ? expression : "NEW." + quote(column);
 }
 
 std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
