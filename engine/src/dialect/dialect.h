@@ -42,6 +42,12 @@ class SqlRenderer {
   std::string trigger_expression(const std::string& expression) const;
   // Trigger and function names: tandem_<version>_<table>_<purpose>, at most 63 bytes.
   std::string trigger_name(const std::string& version, const std::string& table, const std::string& purpose) const;
+  // A name tandem makes up (a column's unique constraint or foreign key, an enum type),
+  // shortened with a hash when longer than the server keeps: the server would refuse it
+  // (MySQL) or cut it short (PostgreSQL), and two cut names can clash.
+  std::string generated_name(const std::string& name) const;
+  // The longest identifier the server keeps, in bytes (0: no limit).
+  virtual size_t name_limit() const { return 0; }
 
   virtual std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const;
   virtual std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,

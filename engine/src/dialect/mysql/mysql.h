@@ -18,6 +18,7 @@ namespace tandem::mysql {
 class MysqlRenderer final : public SqlRenderer {
  public:
   DialectKind kind() const override { return DialectKind::mysql; }
+  size_t name_limit() const override { return 64; }
   std::string quote(const std::string& identifier) const override;
   std::string literal(const std::string& text) const override;
   std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;

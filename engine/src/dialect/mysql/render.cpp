@@ -133,7 +133,7 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
     // it validates the rows, which InnoDB does only by copying the table.
     const auto dot = column.references->find('.');
     sql += fmt::format(", ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
-                       quote(table + "_" + column.name + "_fkey"), quote(column.name),
+                       quote(generated_name(table + "_" + column.name + "_fkey")), quote(column.name),
                        quote(column.references->substr(0, dot)), quote(column.references->substr(dot + 1)),
                        column.on_delete ? " ON DELETE " + *column.on_delete : "");
   } else {
@@ -143,7 +143,7 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
   }
   std::vector<Step> steps{{sql}};
   if (column.unique)
-    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
       steps.push_back(step);
   return steps;
 }
