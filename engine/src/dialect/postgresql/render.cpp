@@ -147,19 +147,31 @@ std::vector<Step> PostgresqlRenderer::add_unique(const ops::AddUnique& op, const
   return steps;
 }
 
+namespace {
+
+// VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE, which lets writes
+// through; but in the unit's transaction it would scan while that transaction still holds
+// the lock ADD CONSTRAINT took, and the application's writes would wait out the scan.
+// Outside the transaction it runs after that lock is gone (the unit is then journaled).
+Step validate(const SqlRenderer& sql, const std::string& table, const std::string& constraint) {
+  return {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.quote(table), constraint), false};
+}
+
+}  // namespace
+
 std::vector<Step> PostgresqlRenderer::add_foreign_key(const ops::AddForeignKey& op, const RenderContext&) const {
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID", quote(op.table),
                    quote(op.name), quoted_list(*this, op.columns), quote(op.referenced_table),
                    quoted_list(*this, op.referenced_columns), op.on_delete ? " ON DELETE " + *op.on_delete : "")},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(op.table), quote(op.name))},
+      validate(*this, op.table, quote(op.name)),
   };
 }
 
 std::vector<Step> PostgresqlRenderer::add_check(const ops::AddCheck& op, const RenderContext&) const {
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID", quote(op.table), quote(op.name), op.expression)},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(op.table), quote(op.name))},
+      validate(*this, op.table, quote(op.name)),
   };
 }
 
@@ -175,7 +187,7 @@ std::vector<Step> PostgresqlRenderer::set_not_null(const std::string& table, con
   const std::string check = quote(trigger_name(context.version, table, column + "_not_null"));
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID", quote(table), check, quote(column))},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(table), check)},
+      validate(*this, table, check),
       {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", quote(table), quote(column))},
       {fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", quote(table), check)},
   };
