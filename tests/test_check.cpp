@@ -398,3 +398,12 @@ TEST_CASE("check: dropping a column that no migrate unit reads is a warning, by 
   CHECK_FALSE(contains(result.out, "dropping accounts.blob,"));
   CHECK(has_line_with(result.out, {"contract_repo/002_change.yaml", "warning: drop-unread-column", "accounts.key_hash"}));
 }
+
+TEST_CASE("check: add_check warns that MySQL and MariaDB block writes for a table copy") {
+  const Result result =
+      check_version_002(unit_with("  - add_check: {table: accounts, name: accounts_email_check, expression: \"email <> ''\"}\n"), "", "");
+  INFO(result.all());
+  CHECK(result.exit_code == 0);
+  CHECK(has_line_with(result.out, {"expand_repo/002_change.yaml:3:", "warning: blocking-ddl:", "add_check accounts_email_check",
+                                   "MySQL"}));
+}

@@ -482,3 +482,46 @@ TEST_CASE("mysql dialect: kill -9 in the middle of a journaled unit, then a reru
   CHECK(killed.rows("SELECT email_lower FROM accounts WHERE email = 'C@example.org'") ==
         std::vector<std::string>{"c@example.org"});
 }
+
+TEST_CASE("mysql dialect: add_foreign_key is added in place, and rows that reference nothing fail it by name") {
+  const std::string admin = test_server_url("mysql");
+  if (admin.empty()) return;
+  for (bool orphans : {false, true}) {
+    CAPTURE(orphans);
+    Scratch database(admin);
+    database.rows("CREATE TABLE parents (id int PRIMARY KEY) ENGINE=InnoDB");
+    database.rows("CREATE TABLE children (id int PRIMARY KEY, parent_id int, KEY (parent_id)) ENGINE=InnoDB");
+    database.rows("INSERT INTO parents VALUES (1), (2)");
+    database.rows("INSERT INTO children VALUES (1, 1), (2, 2), (3, NULL)");
+    if (orphans) database.rows("INSERT INTO children VALUES (4, 7)");
+    TempDir repos;
+    write_version(repos.path(), "001", "key", R"Y(description: a foreign key over existing rows
+operations:
+  - add_foreign_key: {table: children, name: children_parent_fkey, columns: [parent_id], references: {table: parents, columns: [id]}}
+)Y",
+                  "", "");
+    const auto dry = run_tandem({"expand", "--dry-run", "--db", database.url(), "--repos", repos.path().string()},
+                                repos.path());
+    REQUIRE_MESSAGE(dry.exit_code == 0, dry.all());
+    CHECK(dry.out.find("ALGORITHM=INPLACE, LOCK=NONE") != std::string::npos);
+    const auto result =
+        run_tandem({"expand", "--db", database.url(), "--repos", repos.path().string()}, repos.path());
+    if (!orphans) {
+      CHECK_MESSAGE(result.exit_code == 0, result.all());
+      // Enforced from now on.
+      CHECK_THROWS(database.rows("INSERT INTO children VALUES (5, 9)"));
+    } else {
+      CHECK(result.exit_code == 1);
+      CHECK_MESSAGE(result.all().find("foreign key children_parent_fkey: rows of children reference no row of parents") !=
+                        std::string::npos,
+                    result.all());
+      // Fixed, the rerun resumes and completes.
+      database.rows("DELETE FROM children WHERE id = 4");
+      const auto rerun =
+          run_tandem({"expand", "--db", database.url(), "--repos", repos.path().string()}, repos.path());
+      CHECK_MESSAGE(rerun.exit_code == 0, rerun.all());
+    }
+    CHECK(database.rows("SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                        "CONSTRAINT_SCHEMA = DATABASE()") == std::vector<std::string>{"children_parent_fkey"});
+  }
+}

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <random>
@@ -357,5 +358,59 @@ operations:
   REQUIRE_MESSAGE(result.exit_code == 0, result.all());
   CHECK(result.all().find("lost a lock fight") != std::string::npos);
   CHECK(database.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'accounts_email_idx'::regclass") ==
+        std::vector<std::string>{"t"});
+}
+
+TEST_CASE("postgresql dialect: add_check validates in its own transaction, so a one-row UPDATE does not wait for the scan") {
+  const std::string admin = test_server_url("postgresql");
+  if (admin.empty()) return;
+  Scratch database(admin);
+  // A check that takes its time over the existing rows (1 s in all, whatever the machine),
+  // and none over the row the application writes.
+  database.rows(
+      "CREATE FUNCTION slow_ok(v integer) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS "
+      "$$ BEGIN IF v % 1000 = 999 THEN PERFORM pg_sleep(0.01); END IF; RETURN true; END $$");
+  database.rows("CREATE TABLE big (id integer PRIMARY KEY, v integer NOT NULL)");
+  database.rows("INSERT INTO big SELECT g, g FROM generate_series(1, 100000) g");
+  TempDir repos;
+  write_version(repos.path(), "001", "check", R"Y(description: a check over existing rows
+operations:
+  - add_check: {table: big, name: big_v_check, expression: "slow_ok(v)"}
+)Y",
+                "", "");
+  const auto dry = run_tandem({"expand", "--dry-run", "--db", database.url(), "--repos", repos.path().string()},
+                              repos.path());
+  REQUIRE_MESSAGE(dry.exit_code == 0, dry.all());
+  std::atomic<bool> done{false};
+  std::atomic<int> writes{0}, failures{0};
+  std::atomic<long long> longest{0};
+  std::thread application([&] {
+    auto connection = tandem::connect(DatabaseUrl::parse(database.url()));
+    connection->execute("SET lock_timeout = '500ms'");
+    while (!done) {
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        connection->execute("UPDATE big SET v = v WHERE id = 1");
+        ++writes;
+      } catch (const Error&) {
+        ++failures;
+      }
+      const long long waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+      if (waited > longest) longest = waited;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  const int pid = spawn_tandem({"expand", "--lock-timeout", "200", "--db", database.url(), "--repos",
+                                repos.path().string()},
+                               repos.path());
+  const int code = wait_for(pid);
+  done = true;
+  application.join();
+  CHECK(code == 0);
+  CHECK(failures.load() == 0);
+  CHECK(writes.load() > 20);
+  CHECK_MESSAGE(longest.load() < 500, "longest wait " << longest.load() << " ms");
+  CHECK(database.rows("SELECT convalidated FROM pg_constraint WHERE conname = 'big_v_check'") ==
         std::vector<std::string>{"t"});
 }

@@ -41,8 +41,18 @@ class SqlRenderer {
   // `?` placeholders in engine-written SQL become what the driver expects.
   virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
   virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;
+  // An expression of a sync trigger as it goes into the trigger: a plain NEW.<column>
+  // (the default up and down among them) gets its column quoted, so a mixed-case or
+  // reserved name still names its column; anything else is the unit author's SQL.
+  std::string trigger_expression(const std::string& expression) const;
   // Trigger and function names: tandem_<version>_<table>_<purpose>, at most 63 bytes.
   std::string trigger_name(const std::string& version, const std::string& table, const std::string& purpose) const;
+  // A name tandem makes up (a column's unique constraint or foreign key, an enum type),
+  // shortened with a hash when longer than the server keeps: the server would refuse it
+  // (MySQL) or cut it short (PostgreSQL), and two cut names can clash.
+  std::string generated_name(const std::string& name) const;
+  // The longest identifier the server keeps, in bytes (0: no limit).
+  virtual size_t name_limit() const { return 0; }
 
   virtual std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const;
   virtual std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,

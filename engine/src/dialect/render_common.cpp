@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include "dialect/dialect.h"
+#include "operations/common.h"
 
 namespace tandem {
 
@@ -22,8 +23,14 @@ std::string SqlRenderer::differs(const std::string& a, const std::string& b) con
   return fmt::format("({}) IS DISTINCT FROM ({})", a, b);
 }
 
+<<<<<<< HEAD
 std::string SqlRenderer::stored(const std::string& expression) const {
   return fmt::format("CAST(({}) AS text)", expression);
+=======
+std::string SqlRenderer::trigger_expression(const std::string& expression) const {
+  const std::string column = ops::new_column_reference(expression);
+  return column.empty() ? expression : "NEW." + quote(column);
+>>>>>>> h-triggers
 }
 
 std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
@@ -33,16 +40,28 @@ std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const 
   return definition;
 }
 
-std::string SqlRenderer::trigger_name(const std::string& version, const std::string& table,
-                                      const std::string& purpose) const {
-  std::string name = fmt::format("tandem_{}_{}_{}", version, table, purpose);
-  if (name.size() <= 63) return name;
-  // Too long for PostgreSQL: keep a readable prefix and make it unique with a hash.
+namespace {
+
+// `name` when it fits in `limit` bytes, else a readable prefix made unique with a hash.
+std::string shortened(const std::string& name, size_t limit) {
+  if (limit == 0 || name.size() <= limit) return name;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
-  return fmt::format("{}_{:02x}{:02x}{:02x}{:02x}", name.substr(0, 54), digest[0], digest[1], digest[2], digest[3]);
+  return fmt::format("{}_{:02x}{:02x}{:02x}{:02x}", name.substr(0, limit - 9), digest[0], digest[1], digest[2],
+                     digest[3]);
 }
+
+}  // namespace
+
+std::string SqlRenderer::trigger_name(const std::string& version, const std::string& table,
+                                      const std::string& purpose) const {
+  // 63 on every dialect (DESIGN §4), so the names recorded in tandem_triggers do not
+  // depend on the server.
+  return shortened(fmt::format("tandem_{}_{}_{}", version, table, purpose), 63);
+}
+
+std::string SqlRenderer::generated_name(const std::string& name) const { return shortened(name, name_limit()); }
 
 namespace {
 
@@ -68,15 +87,15 @@ std::vector<Step> SqlRenderer::create_table(const ops::CreateTable& op, const Re
     if (key.size() > 1) items.push_back(fmt::format("PRIMARY KEY ({})", quoted_list(*this, key)));
     if (shadow) return items;
     for (const auto& column : op.columns)
-      if (column.unique) items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(op.name + "_" + column.name + "_key"), quote(column.name)));
+      if (column.unique) items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(generated_name(op.name + "_" + column.name + "_key")), quote(column.name)));
     for (const auto& columns : op.unique)
-      items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(fmt::format("{}_{}_key", op.name, fmt::join(columns, "_"))),
+      items.push_back(fmt::format("CONSTRAINT {} UNIQUE ({})", quote(generated_name(fmt::format("{}_{}_key", op.name, fmt::join(columns, "_")))),
                                   quoted_list(*this, columns)));
     for (const auto& column : op.columns)
       if (column.references) {
         auto dot = column.references->find('.');
         items.push_back(fmt::format("CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
-                                    quote(op.name + "_" + column.name + "_fkey"), quote(column.name),
+                                    quote(generated_name(op.name + "_" + column.name + "_fkey")), quote(column.name),
                                     quote(column.references->substr(0, dot)), quote(column.references->substr(dot + 1)),
                                     column.on_delete ? " ON DELETE " + *column.on_delete : ""));
       }
@@ -106,7 +125,7 @@ std::vector<Step> SqlRenderer::add_column(const std::string& table, const ops::C
   }
   steps.push_back({fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), definition)});
   if (column.unique)
-    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
       steps.push_back(step);
   return steps;
 }

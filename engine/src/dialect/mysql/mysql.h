@@ -18,6 +18,7 @@ namespace tandem::mysql {
 class MysqlRenderer final : public SqlRenderer {
  public:
   DialectKind kind() const override { return DialectKind::mysql; }
+  size_t name_limit() const override { return 64; }
   std::string quote(const std::string& identifier) const override;
   std::string literal(const std::string& text) const override;
   std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;
@@ -29,6 +30,8 @@ class MysqlRenderer final : public SqlRenderer {
   std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
                                  const RenderContext& context) const override;
   std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
+  std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const override;
+  std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const override;
   std::vector<Step> set_nullable(const std::string& table, const std::string& column,
                                  const RenderContext& context) const override;
   std::vector<Step> set_not_null(const std::string& table, const std::string& column,

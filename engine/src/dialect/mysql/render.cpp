@@ -133,7 +133,7 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
     // it validates the rows, which InnoDB does only by copying the table.
     const auto dot = column.references->find('.');
     sql += fmt::format(", ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}",
-                       quote(table + "_" + column.name + "_fkey"), quote(column.name),
+                       quote(generated_name(table + "_" + column.name + "_fkey")), quote(column.name),
                        quote(column.references->substr(0, dot)), quote(column.references->substr(dot + 1)),
                        column.on_delete ? " ON DELETE " + *column.on_delete : "");
   } else {
@@ -143,7 +143,7 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
   }
   std::vector<Step> steps{{sql}};
   if (column.unique)
-    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
       steps.push_back(step);
   return steps;
 }
@@ -157,6 +157,47 @@ std::vector<Step> MysqlRenderer::create_index(const std::string& table, const op
 std::vector<Step> MysqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext&) const {
   return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({}){}", quote(op.table), quote(op.name),
                        quoted_list(*this, op.columns), kOnline)}};
+}
+
+std::vector<Step> MysqlRenderer::add_foreign_key(const ops::AddForeignKey& op, const RenderContext&) const {
+  // With the key checked, InnoDB adds a foreign key only by copying the table, writes
+  // blocked all along. Unchecked it is an in-place metadata change; every write after it
+  // is checked, and the rows that were there are checked by the next step instead.
+  const std::string table = quote(op.table), parent = quote(op.referenced_table);
+  std::vector<std::string> present, matches;
+  for (size_t i = 0; i < op.columns.size() && i < op.referenced_columns.size(); ++i) {
+    present.push_back(fmt::format("c.{} IS NOT NULL", quote(op.columns[i])));
+    matches.push_back(fmt::format("p.{} = c.{}", quote(op.referenced_columns[i]), quote(op.columns[i])));
+  }
+  // MESSAGE_TEXT holds 128 characters (the names are plain ASCII identifiers).
+  const std::string message =
+      fmt::format("foreign key {}: rows of {} reference no row of {}; fix them and rerun", op.name, op.table,
+                  op.referenced_table)
+          .substr(0, 128);
+  return {
+      {fmt::format("SET SESSION foreign_key_checks = 0;\n"
+                   "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}{};\n"
+                   "SET SESSION foreign_key_checks = 1",
+                   table, quote(op.name), quoted_list(*this, op.columns), parent,
+                   quoted_list(*this, op.referenced_columns), op.on_delete ? " ON DELETE " + *op.on_delete : "",
+                   kOnline)},
+      {fmt::format("SET SESSION foreign_key_checks = 1;\n"
+                   "BEGIN NOT ATOMIC\n"
+                   "  IF EXISTS (SELECT 1 FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {})) THEN\n"
+                   "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {};\n"
+                   "  END IF;\n"
+                   "END",
+                   table, fmt::join(present, " AND "), parent, fmt::join(matches, " AND "), literal(message))},
+  };
+}
+
+std::vector<Step> MysqlRenderer::add_check(const ops::AddCheck& op, const RenderContext&) const {
+  // InnoDB checks the rows of a new CHECK only by copying the table: there is no online
+  // form. LOCK=SHARED is the least blocking the copy allows (reads go on, writes wait for
+  // the whole copy); the comment says so wherever the SQL is shown (--dry-run).
+  return {{fmt::format("/* blocks writes to {} for a table copy: MariaDB has no online ADD CHECK */ "
+                       "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}), ALGORITHM=COPY, LOCK=SHARED",
+                       op.table, quote(op.table), quote(op.name), op.expression)}};
 }
 
 Step MysqlRenderer::modify_column(const std::string& table, const schema::Column& column,

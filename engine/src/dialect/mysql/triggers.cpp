@@ -84,7 +84,8 @@ std::vector<Step> sync_direction(const MysqlRenderer& sql, const Direction& d, c
   const std::string& version = context.version;
   std::vector<std::string> targets, values, updates;
   std::set<std::string> watched;
-  for (const auto& [target, expression] : d.columns) {
+  for (const auto& [target, written] : d.columns) {
+    const std::string expression = sql.trigger_expression(written);
     targets.push_back(sql.quote(target));
     values.push_back("(" + expression + ")");
     if (target != d.to_key) updates.push_back(fmt::format("{} = ({})", sql.quote(target), expression));
@@ -146,15 +147,15 @@ std::vector<Step> MysqlRenderer::sync_column(const ops::SyncColumn& op, const Re
       "IF NEW.{2} IS NULL AND NEW.{3} IS NOT NULL THEN SET NEW.{2} = ({4});\n"
       "ELSEIF NEW.{3} IS NULL AND NEW.{2} IS NOT NULL THEN SET NEW.{3} = ({5});\n"
       "END IF",
-      quote(name("ins")), table, new_column, old_column, op.up, op.down);
+      quote(name("ins")), table, new_column, old_column, trigger_expression(op.up), trigger_expression(op.down));
   // On UPDATE, whichever side alone changed is copied to the other.
   const std::string on_update = fmt::format(
       "CREATE TRIGGER {0} BEFORE UPDATE ON {1} FOR EACH ROW\n"
       "IF NOT ({2}) AND ({3}) THEN SET NEW.{5} = ({6});\n"
       "ELSEIF NOT ({3}) AND ({2}) THEN SET NEW.{4} = ({7});\n"
       "END IF",
-      quote(name("upd")), table, same(*this, op.old_column), same(*this, op.new_column), old_column, new_column, op.up,
-      op.down);
+      quote(name("upd")), table, same(*this, op.old_column), same(*this, op.new_column), old_column, new_column,
+      trigger_expression(op.up), trigger_expression(op.down));
   return {trigger_step(on_insert, name("ins"), op.table), trigger_step(on_update, name("upd"), op.table)};
 }
 

@@ -15,6 +15,7 @@ namespace tandem::postgresql {
 class PostgresqlRenderer final : public SqlRenderer {
  public:
   DialectKind kind() const override { return DialectKind::postgresql; }
+  size_t name_limit() const override { return 63; }
   std::string column_type(const ops::ColumnSpec& column, const std::string& table) const override;
   std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const override;
 

@@ -32,8 +32,8 @@ std::string type_owner(const std::string& table, const schema::Schema& schema) {
   return table;
 }
 
-std::string enum_type_name(const ops::ColumnSpec& column, const std::string& table) {
-  return column.enum_name.value_or(table + "_" + column.name);
+std::string enum_type_name(const SqlRenderer& sql, const ops::ColumnSpec& column, const std::string& table) {
+  return column.enum_name.value_or(sql.generated_name(table + "_" + column.name));
 }
 
 // CREATE TYPE has no IF NOT EXISTS. Types outlive the columns that used them, and a
@@ -86,7 +86,7 @@ std::string PostgresqlRenderer::declared_type(const std::string& type) const {
 }
 
 std::string PostgresqlRenderer::column_type(const ops::ColumnSpec& column, const std::string& table) const {
-  if (enum_of(column.type)) return quote(enum_type_name(column, table));
+  if (enum_of(column.type)) return quote(enum_type_name(*this, column, table));
   return declared_type(column.type);
 }
 
@@ -104,8 +104,8 @@ std::vector<Step> PostgresqlRenderer::create_table(const ops::CreateTable& op, c
   std::vector<Step> steps;
   std::set<std::string> types;
   for (const auto& column : op.columns)
-    if (auto portable = enum_of(column.type); portable && types.insert(enum_type_name(column, op.name)).second)
-      steps.push_back(enum_type_step(*this, enum_type_name(column, op.name), portable->values));
+    if (auto portable = enum_of(column.type); portable && types.insert(enum_type_name(*this, column, op.name)).second)
+      steps.push_back(enum_type_step(*this, enum_type_name(*this, column, op.name), portable->values));
   // The new table is empty and unseen by the application: its indexes are built in the
   // unit's transaction, plainly.
   for (auto& step : SqlRenderer::create_table(op, context)) steps.push_back(std::move(step));
@@ -117,16 +117,16 @@ std::vector<Step> PostgresqlRenderer::add_column(const std::string& table, const
   std::vector<Step> steps;
   const std::string owner = type_owner(table, context.schema);
   if (auto portable = enum_of(column.type))
-    steps.push_back(enum_type_step(*this, enum_type_name(column, owner), portable->values));
+    steps.push_back(enum_type_step(*this, enum_type_name(*this, column, owner), portable->values));
   steps.push_back({fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), column_definition(column, owner))});
   if (column.references) {
     const auto dot = column.references->find('.');
-    ops::AddForeignKey key{table, table + "_" + column.name + "_fkey", {column.name}, column.references->substr(0, dot),
+    ops::AddForeignKey key{table, generated_name(table + "_" + column.name + "_fkey"), {column.name}, column.references->substr(0, dot),
                            {column.references->substr(dot + 1)}, column.on_delete};
     for (auto& step : add_foreign_key(key, context)) steps.push_back(std::move(step));
   }
   if (column.unique)
-    for (auto& step : create_index(table, {table + "_" + column.name + "_key", {column.name}, true}, context))
+    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
       steps.push_back(std::move(step));
   return steps;
 }
@@ -147,19 +147,31 @@ std::vector<Step> PostgresqlRenderer::add_unique(const ops::AddUnique& op, const
   return steps;
 }
 
+namespace {
+
+// VALIDATE CONSTRAINT scans the table under SHARE UPDATE EXCLUSIVE, which lets writes
+// through; but in the unit's transaction it would scan while that transaction still holds
+// the lock ADD CONSTRAINT took, and the application's writes would wait out the scan.
+// Outside the transaction it runs after that lock is gone (the unit is then journaled).
+Step validate(const SqlRenderer& sql, const std::string& table, const std::string& constraint) {
+  return {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", sql.quote(table), constraint), false};
+}
+
+}  // namespace
+
 std::vector<Step> PostgresqlRenderer::add_foreign_key(const ops::AddForeignKey& op, const RenderContext&) const {
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){} NOT VALID", quote(op.table),
                    quote(op.name), quoted_list(*this, op.columns), quote(op.referenced_table),
                    quoted_list(*this, op.referenced_columns), op.on_delete ? " ON DELETE " + *op.on_delete : "")},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(op.table), quote(op.name))},
+      validate(*this, op.table, quote(op.name)),
   };
 }
 
 std::vector<Step> PostgresqlRenderer::add_check(const ops::AddCheck& op, const RenderContext&) const {
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID", quote(op.table), quote(op.name), op.expression)},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(op.table), quote(op.name))},
+      validate(*this, op.table, quote(op.name)),
   };
 }
 
@@ -175,7 +187,7 @@ std::vector<Step> PostgresqlRenderer::set_not_null(const std::string& table, con
   const std::string check = quote(trigger_name(context.version, table, column + "_not_null"));
   return {
       {fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID", quote(table), check, quote(column))},
-      {fmt::format("ALTER TABLE {} VALIDATE CONSTRAINT {}", quote(table), check)},
+      validate(*this, table, check),
       {fmt::format("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL", quote(table), quote(column))},
       {fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", quote(table), check)},
   };
@@ -185,7 +197,7 @@ std::vector<Step> PostgresqlRenderer::alter_type(const ops::AlterType& op, const
   std::vector<Step> steps;
   std::string type;
   if (auto portable = enum_of(op.type)) {
-    const std::string name = type_owner(op.table, context.schema) + "_" + op.column;
+    const std::string name = generated_name(type_owner(op.table, context.schema) + "_" + op.column);
     steps.push_back(enum_type_step(*this, name, portable->values));
     type = quote(name);
   } else {

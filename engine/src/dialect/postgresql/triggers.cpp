@@ -38,10 +38,19 @@ std::set<std::string> referenced_new_columns(const std::string& expression) {
   return columns;
 }
 
+// Whether OLD.<column> and NEW.<column> differ as stored, byte for byte (the record image
+// comparison): IS DISTINCT FROM follows the type's equality, under which citext 'abc'
+// equals 'ABC' and numeric 1.5 equals 1.50, and such a change would not be synced. Two
+// NULLs are the same image, a NULL and a value are not.
+std::string image_differs(const SqlRenderer& sql, const std::string& a, const std::string& b, const std::string& column) {
+  return fmt::format("ROW({0}.{2})::record *<> ROW({1}.{2})::record", a, b, sql.quote(column));
+}
+
 }  // namespace
 
 std::vector<Step> PostgresqlRenderer::sync_column(const ops::SyncColumn& op, const RenderContext& context) const {
   const std::string old_column = quote(op.old_column), new_column = quote(op.new_column);
+  const std::string up = trigger_expression(op.up), down = trigger_expression(op.down);
   auto name = [&](const char* purpose) { return trigger_name(context.version, op.table, op.new_column + "_" + purpose); };
   std::vector<Step> steps;
   // A row written by the old release (new column NULL) gets new = up, and the reverse;
@@ -51,15 +60,17 @@ std::vector<Step> PostgresqlRenderer::sync_column(const ops::SyncColumn& op, con
                     fmt::format("(NEW.{} IS NULL) <> (NEW.{} IS NULL)", new_column, old_column),
                     fmt::format("  IF NEW.{0} IS NULL THEN\n    NEW.{0} := ({1});\n  ELSE\n    NEW.{2} := ({3});\n  END IF;\n"
                                 "  RETURN NEW;",
-                                new_column, op.up, old_column, op.down)));
+                                new_column, up, old_column, down)));
   // On UPDATE, whichever side alone changed is copied to the other.
   append(steps, trigger_with_function(
                     name("upd"), op.table, fmt::format("BEFORE UPDATE OF {}, {}", old_column, new_column),
-                    fmt::format("OLD.{0} IS DISTINCT FROM NEW.{0} OR OLD.{1} IS DISTINCT FROM NEW.{1}", old_column, new_column),
-                    fmt::format("  IF NEW.{0} IS NOT DISTINCT FROM OLD.{0} THEN\n    NEW.{0} := ({1});\n"
-                                "  ELSIF NEW.{2} IS NOT DISTINCT FROM OLD.{2} THEN\n    NEW.{2} := ({3});\n  END IF;\n"
+                    fmt::format("{} OR {}", image_differs(*this, "OLD", "NEW", op.old_column),
+                                image_differs(*this, "OLD", "NEW", op.new_column)),
+                    fmt::format("  IF NOT ({0}) THEN\n    NEW.{1} := ({2});\n"
+                                "  ELSIF NOT ({3}) THEN\n    NEW.{4} := ({5});\n  END IF;\n"
                                 "  RETURN NEW;",
-                                new_column, op.up, old_column, op.down)));
+                                image_differs(*this, "NEW", "OLD", op.new_column), new_column, up,
+                                image_differs(*this, "NEW", "OLD", op.old_column), old_column, down)));
   return steps;
 }
 
@@ -78,11 +89,15 @@ std::vector<Step> sync_direction(const PostgresqlRenderer& sql, const Direction&
                                  const std::string& version, const std::string& suffix) {
   std::vector<std::string> targets, values, differs, updates;
   std::set<std::string> watched;
-  for (const auto& [target, expression] : d.columns) {
+  for (const auto& [target, written] : d.columns) {
+    const std::string expression = sql.trigger_expression(written);
     targets.push_back(sql.quote(target));
     values.push_back("(" + expression + ")");
     if (target != d.to_key) {
-      differs.push_back(fmt::format("{} IS DISTINCT FROM ({})", sql.quote(target), expression));
+      // The stored value and the expression may be of different types (no record image
+      // comparison then): their text forms differ whenever the values do, also where
+      // the type's equality calls them equal.
+      differs.push_back(fmt::format("({})::text IS DISTINCT FROM ({})::text", sql.quote(target), expression));
       updates.push_back(fmt::format("{} = ({})", sql.quote(target), expression));
     }
     for (const auto& column : referenced_new_columns(expression)) watched.insert(column);
@@ -103,20 +118,19 @@ std::vector<Step> sync_direction(const PostgresqlRenderer& sql, const Direction&
                           from_key, fmt::join(differs, " OR "));
   upsert += fmt::format("  INSERT INTO {} ({}) SELECT {} WHERE NOT EXISTS (SELECT 1 FROM {} WHERE {} = NEW.{});\n", to,
                         fmt::join(targets, ", "), fmt::join(values, ", "), to, key, from_key);
-  std::vector<std::string> watched_quoted, changed;
-  for (const auto& column : watched) {
-    watched_quoted.push_back(sql.quote(column));
-    changed.push_back(fmt::format("OLD.{0} IS DISTINCT FROM NEW.{0}", sql.quote(column)));
-  }
+  std::vector<std::string> changed;
+  for (const auto& column : watched) changed.push_back(image_differs(sql, "OLD", "NEW", column));
   auto name = [&](const char* purpose) { return sql.trigger_name(version, d.from, suffix + purpose); };
   std::vector<Step> steps;
   append(steps, sql.trigger_with_function(name("ins"), d.from, "AFTER INSERT", "", guarded(upsert)));
+  // No UPDATE OF list: it names the columns the statement's SET lists, and a column a
+  // BEFORE trigger set (sync_column's, when the new release wrote the other column)
+  // would not be mirrored. The WHEN clause still keeps the function from being called.
   append(steps, sql.trigger_with_function(
-                    name("upd"), d.from, fmt::format("AFTER UPDATE OF {}", fmt::join(watched_quoted, ", ")),
-                    fmt::format("{}", fmt::join(changed, " OR ")),
-                    guarded(fmt::format("  IF OLD.{0} IS DISTINCT FROM NEW.{0} THEN\n"
-                                        "    DELETE FROM {1} WHERE {2} = OLD.{0};\n  END IF;\n{3}",
-                                        from_key, to, key, upsert))));
+                    name("upd"), d.from, "AFTER UPDATE", fmt::format("{}", fmt::join(changed, " OR ")),
+                    guarded(fmt::format("  IF {0} THEN\n"
+                                        "    DELETE FROM {1} WHERE {2} = OLD.{3};\n  END IF;\n{4}",
+                                        image_differs(sql, "OLD", "NEW", d.from_key), to, key, from_key, upsert))));
   append(steps, sql.trigger_with_function(name("del"), d.from, "AFTER DELETE", "",
                                           guarded(fmt::format("  DELETE FROM {} WHERE {} = OLD.{};\n", to, key, from_key))));
   return steps;

@@ -42,6 +42,7 @@ Step trigger_step(std::string sql, const std::string& name, const std::string& t
 
 std::vector<Step> SqliteRenderer::sync_column(const ops::SyncColumn& op, const RenderContext& context) const {
   const std::string table = quote(op.table), old_column = quote(op.old_column), new_column = quote(op.new_column);
+  const std::string up = trigger_expression(op.up), down = trigger_expression(op.down);
   const std::string match = row_match(*this, context.schema, op.table);
   auto name = [&](const char* purpose) { return trigger_name(context.version, op.table, op.new_column + "_" + purpose); };
   std::vector<Step> steps;
@@ -49,25 +50,28 @@ std::vector<Step> SqliteRenderer::sync_column(const ops::SyncColumn& op, const R
   steps.push_back(trigger_step(
       fmt::format("CREATE TRIGGER {} AFTER INSERT ON {} WHEN NEW.{} IS NULL AND NEW.{} IS NOT NULL\n"
                   "BEGIN UPDATE {} SET {} = ({}) WHERE {}; END",
-                  quote(name("ins_up")), table, new_column, old_column, table, new_column, op.up, match),
+                  quote(name("ins_up")), table, new_column, old_column, table, new_column, up, match),
       name("ins_up"), op.table));
   steps.push_back(trigger_step(
       fmt::format("CREATE TRIGGER {} AFTER INSERT ON {} WHEN NEW.{} IS NULL AND NEW.{} IS NOT NULL\n"
                   "BEGIN UPDATE {} SET {} = ({}) WHERE {}; END",
-                  quote(name("ins_down")), table, old_column, new_column, table, old_column, op.down, match),
+                  quote(name("ins_down")), table, old_column, new_column, table, old_column, down, match),
       name("ins_down"), op.table));
-  // On UPDATE, whichever side alone changed is copied to the other.
+  // On UPDATE, whichever side alone changed is copied to the other. Compared as stored
+  // (COLLATE BINARY): under a NOCASE column 'abc' IS 'ABC', and a change of case would be lost.
   steps.push_back(trigger_step(
-      fmt::format("CREATE TRIGGER {} AFTER UPDATE OF {} ON {} WHEN NEW.{} IS NOT OLD.{} AND NEW.{} IS OLD.{}\n"
-                  "BEGIN UPDATE {} SET {} = ({}) WHERE {} AND {} IS NOT ({}); END",
+      fmt::format("CREATE TRIGGER {} AFTER UPDATE OF {} ON {} WHEN NEW.{} IS NOT OLD.{} COLLATE BINARY AND NEW.{} IS "
+                  "OLD.{} COLLATE BINARY\n"
+                  "BEGIN UPDATE {} SET {} = ({}) WHERE {} AND {} IS NOT ({}) COLLATE BINARY; END",
                   quote(name("upd_up")), old_column, table, old_column, old_column, new_column, new_column, table,
-                  new_column, op.up, match, new_column, op.up),
+                  new_column, up, match, new_column, up),
       name("upd_up"), op.table));
   steps.push_back(trigger_step(
-      fmt::format("CREATE TRIGGER {} AFTER UPDATE OF {} ON {} WHEN NEW.{} IS NOT OLD.{} AND NEW.{} IS OLD.{}\n"
-                  "BEGIN UPDATE {} SET {} = ({}) WHERE {} AND {} IS NOT ({}); END",
+      fmt::format("CREATE TRIGGER {} AFTER UPDATE OF {} ON {} WHEN NEW.{} IS NOT OLD.{} COLLATE BINARY AND NEW.{} IS "
+                  "OLD.{} COLLATE BINARY\n"
+                  "BEGIN UPDATE {} SET {} = ({}) WHERE {} AND {} IS NOT ({}) COLLATE BINARY; END",
                   quote(name("upd_down")), new_column, table, new_column, new_column, old_column, old_column, table,
-                  old_column, op.down, match, old_column, op.down),
+                  old_column, down, match, old_column, down),
       name("upd_down"), op.table));
   return steps;
 }
@@ -83,11 +87,12 @@ std::vector<Step> sync_direction(const SqliteRenderer& sql, const Direction& d, 
                                  const std::string& suffix) {
   std::vector<std::string> targets, values, differs, updates;
   std::set<std::string> watched;
-  for (const auto& [target, expression] : d.columns) {
+  for (const auto& [target, written] : d.columns) {
+    const std::string expression = sql.trigger_expression(written);
     targets.push_back(sql.quote(target));
     values.push_back("(" + expression + ")");
     if (target != d.to_key) {
-      differs.push_back(fmt::format("{} IS NOT ({})", sql.quote(target), expression));
+      differs.push_back(fmt::format("{} IS NOT ({}) COLLATE BINARY", sql.quote(target), expression));
       updates.push_back(fmt::format("{} = ({})", sql.quote(target), expression));
     }
     for (const auto& column : referenced_new_columns(expression)) watched.insert(column);
@@ -100,7 +105,7 @@ std::vector<Step> sync_direction(const SqliteRenderer& sql, const Direction& d, 
       differs.empty() ? "false" : fmt::format("{}", fmt::join(differs, " OR ")), to, fmt::join(targets, ", "),
       fmt::join(values, ", "), to, key, from_key);
   std::vector<std::string> changed;
-  for (const auto& column : watched) changed.push_back(fmt::format("NEW.{0} IS NOT OLD.{0}", sql.quote(column)));
+  for (const auto& column : watched) changed.push_back(fmt::format("NEW.{0} IS NOT OLD.{0} COLLATE BINARY", sql.quote(column)));
   auto name = [&](const char* purpose) { return sql.trigger_name(version, d.from, suffix + purpose); };
   std::vector<Step> steps;
   steps.push_back(trigger_step(fmt::format("CREATE TRIGGER {} AFTER INSERT ON {}\nBEGIN {} END", sql.quote(name("ins")),
@@ -108,7 +113,7 @@ std::vector<Step> sync_direction(const SqliteRenderer& sql, const Direction& d, 
                                name("ins"), d.from));
   steps.push_back(trigger_step(
       fmt::format("CREATE TRIGGER {} AFTER UPDATE ON {} WHEN {}\nBEGIN DELETE FROM {} WHERE {} = OLD.{} AND OLD.{} IS NOT "
-                  "NEW.{};\n  {} END",
+                  "NEW.{} COLLATE BINARY;\n  {} END",
                   sql.quote(name("upd")), sql.quote(d.from), fmt::join(changed, " OR "), to, key, from_key, from_key,
                   from_key, upsert),
       name("upd"), d.from));
