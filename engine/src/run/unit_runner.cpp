@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -35,6 +36,17 @@ std::vector<Step> render(const Unit& unit, const ops::Operation& operation, cons
     if (!error.file()) error.with_file(unit.path, operation.line);
     throw;
   }
+}
+
+// Test hook, for kill tests that must not depend on timing: TANDEM_FAILPOINT=after_step:N
+// kills the process right after step N (from 1) of a journaled unit succeeded on the
+// server and before the journal records it, the hardest moment to recover from.
+void fail_point_after_step(int step) {
+  static const std::string wanted = [] {
+    const char* value = std::getenv("TANDEM_FAILPOINT");
+    return std::string(value ? value : "");
+  }();
+  if (!wanted.empty() && wanted == "after_step:" + std::to_string(step)) std::raise(SIGKILL);
 }
 
 }  // namespace
@@ -199,9 +211,9 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
 
 void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   auto journal = state_.journal(unit.phase, unit.version);
-  // A journal whose first step never completed has changed nothing: plan afresh, so a
-  // database repaired by hand since is judged from what it is now.
-  const bool resuming = journal && journal->checksum == unit.checksum && journal->step > 0;
+  // Even a journal still at step 0 is resumed, not planned afresh: a kill may have come
+  // after the server finished the first step and before the journal said so.
+  const bool resuming = journal && journal->checksum == unit.checksum;
   if (!resuming) {
     const schema::Schema before = connection_.snapshot();
     schema::Schema simulated = before;
@@ -238,6 +250,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
             // A crash between the step and its journal entry: its effect is already there.
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;
           }
+          fail_point_after_step(index + 1);
           if (unit.phase == Phase::migrate)
             for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
           for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
