@@ -5,6 +5,11 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
 #include "conformance.h"
 #include "tandem/schema_diff.h"
 
@@ -70,7 +75,59 @@ void kill_at_every_step(const std::string& dialect) {
   }
 }
 
+// Ends tandem's sessions from a second connection while its unit is between steps (the
+// step delay holds it there), as a server restart or a DBA would.
+void lost_connection_mid_unit(const std::string& dialect) {
+  const std::string admin = test_server_url(dialect);
+  if (admin.empty()) return;
+  TempDir repos, output;
+  write_version(repos.path(), "001", "items", kItems, "", "");
+  write_version(repos.path(), "002", "more", kMore, "", "");
+  auto database = server_scratch(dialect, admin);
+  REQUIRE(run_phase("expand", database->url(), repos.path(), {"--to", "1"}).exit_code == 0);
+  const int pid = spawn_tandem({"expand", "--db", database->url(), "--repos", repos.path().string()}, output.path(),
+                               {{"TANDEM_STEP_DELAY_MS", "2000"}});
+  bool started = false;
+  for (int attempt = 0; attempt < 200 && !started; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const auto step = query_rows(database->url(), "SELECT step FROM tandem_journal WHERE version = '002'");
+      started = !step.empty() && std::stoi(step[0]) >= 1;
+    } catch (const std::exception&) {
+      // Not there yet.
+    }
+  }
+  REQUIRE(started);
+  if (dialect == "mysql") {
+    for (const auto& id : query_rows(database->url(), "SELECT id FROM information_schema.processlist WHERE db = "
+                                                      "DATABASE() AND id <> CONNECTION_ID()"))
+      execute(database->url(), "KILL " + id);
+  } else {
+    query_rows(database->url(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND pid <> pg_backend_pid()");
+  }
+  const int exit_code = wait_for(pid);
+  std::string err;
+  for (const auto& entry : std::filesystem::directory_iterator(output.path()))
+    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  CHECK_MESSAGE(exit_code == 69, err);
+  CHECK_MESSAGE(err.find("lost the connection") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("tandem_history") == std::string::npos, err);
+  const Result rerun = run_phase("expand", database->url(), repos.path(), {"--wait", "10"});
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(query_rows(database->url(), "SELECT count(*) FROM tandem_history WHERE status = 'running'") ==
+        std::vector<std::string>{"0"});
+}
+
 }  // namespace
+
+TEST_CASE("journal kill: mysql, a session killed mid-unit exits 69 and says the connection was lost") {
+  lost_connection_mid_unit("mysql");
+}
+
+TEST_CASE("journal kill: postgresql, a session killed mid-unit exits 69 and says the connection was lost") {
+  lost_connection_mid_unit("postgresql");
+}
 
 TEST_CASE("journal kill: mysql, a kill after any step of a journaled unit, the first included, resumes") {
   kill_at_every_step("mysql");

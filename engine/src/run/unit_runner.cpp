@@ -49,6 +49,16 @@ void fail_point_after_step(int step) {
   if (!wanted.empty() && wanted == "after_step:" + std::to_string(step)) std::raise(SIGKILL);
 }
 
+// Marks the run failed where the database still answers; where it does not (the lost
+// connection is the failure), the error to report stays the run's own, not this write's.
+void record_failed(StateStore& state, long long history_id, int step, const Error& error) {
+  try {
+    state.finish_history(history_id, "failed", step, error.describe());
+  } catch (const Error&) {
+    // The next run, under the lock, marks the row interrupted.
+  }
+}
+
 }  // namespace
 
 std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const SqlRenderer& sql, schema::Schema& schema,
@@ -269,7 +279,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     nlohmann::json::parse(journal->before_schema).get_to(before);
     check_phase_rule(unit, before, false);
   } catch (const Error& error) {
-    state_.finish_history(history_id, "failed", index, error.describe());
+    record_failed(state_, history_id, index, error);
     throw;
   }
   if (connection_.transactional_ddl()) connection_.begin();
@@ -323,7 +333,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
     }
     if (complete) check_phase_rule(unit, before, false);
   } catch (const Error& error) {
-    state_.finish_history(history_id, "failed", 0, error.describe());
+    record_failed(state_, history_id, 0, error);
     throw;
   }
   if (!complete) {
