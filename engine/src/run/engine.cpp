@@ -210,6 +210,7 @@ struct Engine::Impl {
           database.connection->set_lock_timeout(options.lock_timeout);
           StateStore state(*database.connection);
           state.ensure();
+          state.close_dead_runs();
           database.versions = state.versions();
           verify_checksums(database);
         }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <thread>
 
@@ -35,6 +36,27 @@ std::vector<Step> render(const Unit& unit, const ops::Operation& operation, cons
   } catch (Error& error) {
     if (!error.file()) error.with_file(unit.path, operation.line);
     throw;
+  }
+}
+
+// Test hook, for kill tests that must not depend on timing: TANDEM_FAILPOINT=after_step:N
+// kills the process right after step N (from 1) of a journaled unit succeeded on the
+// server and before the journal records it, the hardest moment to recover from.
+void fail_point_after_step(int step) {
+  static const std::string wanted = [] {
+    const char* value = std::getenv("TANDEM_FAILPOINT");
+    return std::string(value ? value : "");
+  }();
+  if (!wanted.empty() && wanted == "after_step:" + std::to_string(step)) std::raise(SIGKILL);
+}
+
+// Marks the run failed where the database still answers; where it does not (the lost
+// connection is the failure), the error to report stays the run's own, not this write's.
+void record_failed(StateStore& state, long long history_id, int step, const Error& error) {
+  try {
+    state.finish_history(history_id, "failed", step, error.describe());
+  } catch (const Error&) {
+    // The next run, under the lock, marks the row interrupted.
   }
 }
 
@@ -194,9 +216,9 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
 
 void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   auto journal = state_.journal(unit.phase, unit.version);
-  // A journal whose first step never completed has changed nothing: plan afresh, so a
-  // database repaired by hand since is judged from what it is now.
-  const bool resuming = journal && journal->checksum == unit.checksum && journal->step > 0;
+  // Even a journal still at step 0 is resumed, not planned afresh: a kill may have come
+  // after the server finished the first step and before the journal said so.
+  const bool resuming = journal && journal->checksum == unit.checksum;
   if (!resuming) {
     const schema::Schema before = connection_.snapshot();
     schema::Schema simulated = before;
@@ -233,6 +255,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
             // A crash between the step and its journal entry: its effect is already there.
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;
           }
+          fail_point_after_step(index + 1);
           if (unit.phase == Phase::migrate)
             for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
           for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
@@ -251,7 +274,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     nlohmann::json::parse(journal->before_schema).get_to(before);
     check_phase_rule(unit, before, false);
   } catch (const Error& error) {
-    state_.finish_history(history_id, "failed", index, error.describe());
+    record_failed(state_, history_id, index, error);
     throw;
   }
   if (connection_.transactional_ddl()) connection_.begin();
@@ -305,7 +328,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
     }
     if (complete) check_phase_rule(unit, before, false);
   } catch (const Error& error) {
-    state_.finish_history(history_id, "failed", 0, error.describe());
+    record_failed(state_, history_id, 0, error);
     throw;
   }
   if (!complete) {

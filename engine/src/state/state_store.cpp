@@ -71,6 +71,12 @@ void StateStore::finish_history(long long id, const std::string& status, int ste
                      {status, std::to_string(step), error, utc_now(), std::to_string(id)});
 }
 
+void StateStore::close_dead_runs() {
+  connection_.update(
+      "UPDATE tandem_history SET status = 'interrupted', error = ?, finished_at = ? WHERE status = 'running'",
+      {std::string("the run was killed or lost its connection before it finished"), utc_now()});
+}
+
 void StateStore::record_failure(Phase phase, const std::string& version, const std::string& name,
                                 const std::string& checksum, int step, const std::string& error) {
   const long long id = start_history(phase, version, name, checksum);

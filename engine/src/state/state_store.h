@@ -31,6 +31,8 @@ class StateStore {
 
   long long start_history(Phase phase, const std::string& version, const std::string& name, const std::string& checksum);
   void finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error);
+  // Marks `running` rows `interrupted`: called under the run lock, so their runs are gone.
+  void close_dead_runs();
   void record_failure(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
                       int step, const std::string& error);
   std::vector<HistoryEntry> history();

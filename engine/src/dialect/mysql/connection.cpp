@@ -166,9 +166,17 @@ MysqlConnection::~MysqlConnection() {
 const SqlRenderer& MysqlConnection::renderer() const { return mysql_renderer(); }
 
 void MysqlConnection::fail(const std::string& sql) const {
+  // 2006 server gone away, 2013 lost during the query, 1927 the session was killed,
+  // 4031 closed for inactivity: the server, not the statement, is what failed.
+  static const std::set<unsigned> lost = {2006, 2013, 1927, 4031};
+  const unsigned code = mysql_errno(session_);
+  if (lost.contains(code))
+    throw Error(ErrorKind::unreachable, fmt::format("lost the connection to {}: {}", url_.redacted(), mysql_error(session_)))
+        .with_sql(sql)
+        .with_code(std::to_string(code));
   throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), mysql_error(session_)))
       .with_sql(sql)
-      .with_code(std::to_string(mysql_errno(session_)));
+      .with_code(std::to_string(code));
 }
 
 std::vector<Row> MysqlConnection::run(const std::string& sql, long long* changed) {

@@ -98,6 +98,15 @@ auto PostgresqlConnection::translated(const std::string& sql, Body&& body) {
   try {
     return body();
   } catch (const pqxx::sql_error& error) {
+    // Class 08 (connection exception) and 57P01-57P03 (the session was terminated, the
+    // server shuts down or cannot take connections): the server, not the statement, failed.
+    const std::string state = error.sqlstate();
+    if (state.starts_with("08") || state == "57P01" || state == "57P02" || state == "57P03") {
+      in_transaction_ = false;
+      throw Error(ErrorKind::unreachable, fmt::format("lost the connection to {}: {}", url_.redacted(), trimmed(error.what())))
+          .with_sql(sql)
+          .with_code(state);
+    }
     throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), trimmed(error.what())))
         .with_sql(sql)
         .with_code(error.sqlstate());

@@ -1,0 +1,138 @@
+// Journaled units (MariaDB DDL, PostgreSQL CONCURRENTLY) killed at every step, the first
+// included, through the TANDEM_FAILPOINT test hook rather than timing: the kill comes
+// after the step's statement succeeded on the server and before the journal records it.
+// Each rerun must end with the schema of an uninterrupted run and no `running` history row.
+#include <doctest/doctest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "conformance.h"
+#include "tandem/schema_diff.h"
+
+using namespace tandem::test;
+
+namespace {
+
+const char* kItems = R"Y(description: items
+operations:
+  - create_table:
+      name: items
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: name, type: string(100)}
+        - {name: code, type: string(20)}
+)Y";
+
+// Indexes first, so the step a kill is hardest on (the first) is a non-transactional one.
+const char* kMore = R"Y(description: more on items
+operations:
+  - create_index: {table: items, name: items_name_idx, columns: [name]}
+  - add_column: {table: items, column: {name: note, type: text}}
+  - create_index: {table: items, name: items_code_idx, columns: [code]}
+  - add_column: {table: items, column: {name: rank, type: integer, nullable: false, default: "0"}}
+  - create_index: {table: items, name: items_rank_idx, columns: [rank]}
+)Y";
+
+std::string differences(const tandem::schema::Schema& a, const tandem::schema::Schema& b) {
+  std::string out;
+  for (const auto& change : tandem::schema::diff(a, b)) out += change.describe() + "\n";
+  return out;
+}
+
+void kill_at_every_step(const std::string& dialect) {
+  const std::string admin = test_server_url(dialect);
+  if (admin.empty()) return;
+  TempDir repos;
+  write_version(repos.path(), "001", "items", kItems, "", "");
+  write_version(repos.path(), "002", "more", kMore, "", "");
+  auto reference = server_scratch(dialect, admin);
+  REQUIRE(run_phase("expand", reference->url(), repos.path()).exit_code == 0);
+  const auto steps = query_rows(reference->url(), "SELECT step FROM tandem_history WHERE version = '002'");
+  REQUIRE(steps.size() == 1);
+  const int step_count = std::stoi(steps[0]);
+  REQUIRE(step_count >= 5);
+  for (int step = 1; step <= step_count; ++step) {
+    CAPTURE(step);
+    auto killed = server_scratch(dialect, admin);
+    REQUIRE(run_phase("expand", killed->url(), repos.path(), {"--to", "1"}).exit_code == 0);
+    const Result kill = run_tandem({"expand", "--db", killed->url(), "--repos", repos.path().string()}, repos.path(),
+                                   {{"TANDEM_FAILPOINT", "after_step:" + std::to_string(step)}});
+    REQUIRE_MESSAGE(kill.exit_code == -SIGKILL, kill.all());
+    // --wait: the server may not yet have ended the killed run's session, which holds the lock.
+    const Result rerun = run_phase("expand", killed->url(), repos.path(), {"--wait", "10"});
+    REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+    CHECK(differences(snapshot(reference->url()), snapshot(killed->url())) == "");
+    CHECK(query_rows(killed->url(), "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+          std::vector<std::string>{"2"});
+    CHECK(query_rows(killed->url(), "SELECT count(*) FROM tandem_history WHERE status = 'running'") ==
+          std::vector<std::string>{"0"});
+    CHECK(query_rows(killed->url(), "SELECT count(*) FROM tandem_history WHERE version = '002' AND status = 'done'") ==
+          std::vector<std::string>{"1"});
+  }
+}
+
+// Ends tandem's sessions from a second connection while its unit is between steps (the
+// step delay holds it there), as a server restart or a DBA would.
+void lost_connection_mid_unit(const std::string& dialect) {
+  const std::string admin = test_server_url(dialect);
+  if (admin.empty()) return;
+  TempDir repos, output;
+  write_version(repos.path(), "001", "items", kItems, "", "");
+  write_version(repos.path(), "002", "more", kMore, "", "");
+  auto database = server_scratch(dialect, admin);
+  REQUIRE(run_phase("expand", database->url(), repos.path(), {"--to", "1"}).exit_code == 0);
+  const int pid = spawn_tandem({"expand", "--db", database->url(), "--repos", repos.path().string()}, output.path(),
+                               {{"TANDEM_STEP_DELAY_MS", "2000"}});
+  bool started = false;
+  for (int attempt = 0; attempt < 200 && !started; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      const auto step = query_rows(database->url(), "SELECT step FROM tandem_journal WHERE version = '002'");
+      started = !step.empty() && std::stoi(step[0]) >= 1;
+    } catch (const std::exception&) {
+      // Not there yet.
+    }
+  }
+  REQUIRE(started);
+  if (dialect == "mysql") {
+    for (const auto& id : query_rows(database->url(), "SELECT id FROM information_schema.processlist WHERE db = "
+                                                      "DATABASE() AND id <> CONNECTION_ID()"))
+      execute(database->url(), "KILL " + id);
+  } else {
+    query_rows(database->url(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                                "current_database() AND pid <> pg_backend_pid()");
+  }
+  const int exit_code = wait_for(pid);
+  std::string err;
+  for (const auto& entry : std::filesystem::directory_iterator(output.path()))
+    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  CHECK_MESSAGE(exit_code == 69, err);
+  CHECK_MESSAGE(err.find("lost the connection") != std::string::npos, err);
+  CHECK_MESSAGE(err.find("tandem_history") == std::string::npos, err);
+  const Result rerun = run_phase("expand", database->url(), repos.path(), {"--wait", "10"});
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(query_rows(database->url(), "SELECT count(*) FROM tandem_history WHERE status = 'running'") ==
+        std::vector<std::string>{"0"});
+}
+
+}  // namespace
+
+TEST_CASE("journal kill: mysql, a session killed mid-unit exits 69 and says the connection was lost") {
+  lost_connection_mid_unit("mysql");
+}
+
+TEST_CASE("journal kill: postgresql, a session killed mid-unit exits 69 and says the connection was lost") {
+  lost_connection_mid_unit("postgresql");
+}
+
+TEST_CASE("journal kill: mysql, a kill after any step of a journaled unit, the first included, resumes") {
+  kill_at_every_step("mysql");
+}
+
+TEST_CASE("journal kill: postgresql, a kill after any step of a journaled unit, the first included, resumes") {
+  kill_at_every_step("postgresql");
+}
