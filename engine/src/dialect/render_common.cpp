@@ -23,14 +23,13 @@ std::string SqlRenderer::differs(const std::string& a, const std::string& b) con
   return fmt::format("({}) IS DISTINCT FROM ({})", a, b);
 }
 
-<<<<<<< HEAD
 std::string SqlRenderer::stored(const std::string& expression) const {
   return fmt::format("CAST(({}) AS text)", expression);
-=======
+}
+
 std::string SqlRenderer::trigger_expression(const std::string& expression) const {
   const std::string column = ops::new_column_reference(expression);
   return column.empty() ? expression : "NEW." + quote(column);
->>>>>>> h-triggers
 }
 
 std::string SqlRenderer::column_definition(const ops::ColumnSpec& column, const std::string& table) const {
