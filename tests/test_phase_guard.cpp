@@ -1,6 +1,7 @@
 // Nothing smuggled past the phase rules (issue 9): statements hidden in expressions and
 // raw SQL, and data changes in expand and contract that only show while running.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <sstream>
 #include <string>
@@ -139,5 +140,78 @@ TEST_CASE("guard: Connection::execute runs exactly one statement, on every diale
     CHECK_THROWS_AS(connection->query("SELECT 1; DELETE FROM t"), tandem::Error);
     connection->execute("SELECT 1; -- a comment after the statement is fine\n");
     CHECK(query_rows(url, "SELECT count(*) FROM t") == std::vector<std::string>{"2"});
+  }
+}
+
+namespace {
+
+// A raw `sql` step that says `allow:` passes the static rule; the dynamic rule still sees
+// what it writes.
+std::string allowed_write(const std::string& description, const std::string& statement) {
+  return fmt::format(R"Y(description: {}
+operations:
+  - sql: {{postgresql: "{}", mysql: "{}", sqlite: "{}", allow: "the author says so"}}
+)Y",
+                     description, statement, statement, statement);
+}
+
+}  // namespace
+
+TEST_CASE("guard: a data change that passes the static rule is stopped while running, the rows intact") {
+  for (const auto& database : scratch_databases()) {
+    CAPTURE(database->dialect());
+    SUBCASE("expand") {
+      Deployment deployment(database->url(), R"Y(description: adds a column, then deletes a row
+operations:
+  - add_column: {table: t, column: {name: extra, type: integer}}
+  - sql: {postgresql: "DELETE FROM t WHERE id = 2", mysql: "DELETE FROM t WHERE id = 2", sqlite: "DELETE FROM t WHERE id = 2", allow: "the author says so"}
+)Y",
+                            "");
+      const Result run = deployment.run("expand");
+      INFO(run.all());
+      CHECK(run.exit_code == 1);
+      CHECK(contains(run.err, "broke the expand rule"));
+      CHECK(contains(run.err, "changed 1 row"));
+      CHECK(contains(run.err, "DELETE FROM t WHERE id = 2"));
+      CHECK(deployment.rows() == kRows);
+      CHECK(query_rows(deployment.url, "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+            std::vector<std::string>{"1"});
+    }
+    SUBCASE("contract") {
+      Deployment deployment(database->url(), "", "");
+      write_version(deployment.repo.path(), "002", "change", "", "", allowed_write("zeroes a column", "UPDATE t SET n = 0"));
+      REQUIRE(deployment.run("expand").exit_code == 0);
+      REQUIRE(deployment.run("migrate").exit_code == 0);
+      const Result run = deployment.run("contract");
+      INFO(run.all());
+      CHECK(run.exit_code == 1);
+      CHECK(contains(run.err, "broke the contract rule"));
+      CHECK(contains(run.err, "changed 3 rows"));
+      CHECK(deployment.rows() == kRows);
+    }
+    SUBCASE("migrate writes as it must") {
+      Deployment deployment(database->url(), "", allowed_write("zeroes a column", "UPDATE t SET n = 0"));
+      REQUIRE(deployment.run("expand").exit_code == 0);
+      const Result run = deployment.run("migrate");
+      INFO(run.all());
+      CHECK(run.exit_code == 0);
+      CHECK(deployment.rows() == std::vector<std::string>{"1|0", "2|0", "3|0"});
+    }
+  }
+}
+
+TEST_CASE("guard: postgresql: a DO block's hidden write in expand is rolled back") {
+  for (const auto& database : scratch_databases()) {
+    if (database->dialect() != "postgresql") continue;
+    Deployment deployment(database->url(), R"Y(description: a DO block that deletes
+operations:
+  - sql: {postgresql: "DO $$ BEGIN DELETE FROM t; END $$", allow: "an anonymous block"}
+)Y",
+                          "");
+    const Result run = deployment.run("expand");
+    INFO(run.all());
+    CHECK(run.exit_code == 1);
+    CHECK(contains(run.err, "changed 3 rows"));
+    CHECK(deployment.rows() == kRows);
   }
 }

@@ -128,6 +128,12 @@ class Connection {
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
+  // Rows of the application's tables (not tandem's own) that this session has inserted,
+  // updated or deleted so far, its triggers' writes included: only the difference between
+  // two calls around one statement in one transaction means anything (the data rule of
+  // expand and contract, DESIGN §5). MySQL/MariaDB counts what execute() reported as
+  // changed by statements that are not DDL (an ALTER's copy reports its rows too).
+  virtual long long rows_written() = 0;
   // Whether DDL can be rolled back (SQLite, PostgreSQL): a unit then runs in one transaction.
   virtual bool transactional_ddl() const = 0;
 

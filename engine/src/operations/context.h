@@ -29,6 +29,9 @@ struct Step {
   Step(std::string statement, bool in_transaction = true) : sql(std::move(statement)), transactional(in_transaction) {}
   std::string sql;
   bool transactional = true;
+  // The rows it writes are the schema change itself (SQLite's table rebuild copies every
+  // row into the new table): the data rule of expand and contract does not count them.
+  bool rebuilds_table = false;
   std::vector<TriggerRecord> installs;
 };
 

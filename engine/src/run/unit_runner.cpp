@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "dialect/lock_retry.h"
+#include "run/data_rule.h"
 #include "run/phase_rules.h"
 #include "schema_json.h"
 #include "tandem/error.h"
@@ -20,11 +21,15 @@ nlohmann::json step_to_json(const Step& step) {
   nlohmann::json installs = nlohmann::json::array();
   for (const auto& record : step.installs)
     installs.push_back({{"trigger", record.trigger}, {"table", record.table}, {"function", record.function}});
-  return {{"sql", step.sql}, {"transactional", step.transactional}, {"installs", installs}};
+  return {{"sql", step.sql},
+          {"transactional", step.transactional},
+          {"rebuilds_table", step.rebuilds_table},
+          {"installs", installs}};
 }
 
 Step step_from_json(const nlohmann::json& in) {
   Step step(in.at("sql").get<std::string>(), in.value("transactional", true));
+  step.rebuilds_table = in.value("rebuilds_table", false);
   for (const auto& record : in.value("installs", nlohmann::json::array()))
     step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
   return step;
@@ -168,7 +173,7 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
     const schema::Schema before = connection_.snapshot();
     const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
     auto run_step = [&](const Step& step) {
-      connection_.execute(step.sql);
+      execute_under_data_rule(connection_, unit, target_.name, step, true);
       outcome.sql.push_back(step.sql);
       for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
       ++step_count;
@@ -250,7 +255,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
           if (unit.phase == Phase::migrate)
             for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
           try {
-            connection_.execute(step.sql);
+            execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
           } catch (const Error& error) {
             // A crash between the step and its journal entry: its effect is already there.
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dialect/mysql/mysql.h"
+#include "sql/sql_text.h"
 #include "dialect/registry.h"
 #include "tandem/error.h"
 
@@ -209,17 +210,25 @@ std::vector<Row> MysqlConnection::run(const std::string& sql, long long* changed
   return rows;
 }
 
+long long MysqlConnection::rows_written() { return rows_written_; }
+
 void MysqlConnection::execute(const std::string& sql) {
+  long long changed = 0;
   try {
-    run(sql);
+    run(sql, &changed);
   } catch (const Error& error) {
     // ADD COLUMN asks for INSTANT (a metadata change only); where the server cannot do
     // that for this table (1845/1846: not supported, with the reason) the online
     // rebuild is the next best: it still lets the application read and write.
     const size_t instant = sql.find(kInstant);
     if ((error.code() != "1845" && error.code() != "1846") || instant == std::string::npos) throw;
-    run(sql.substr(0, instant) + "ALGORITHM=INPLACE, LOCK=NONE" + sql.substr(instant + kInstant.size()));
+    run(sql.substr(0, instant) + "ALGORITHM=INPLACE, LOCK=NONE" + sql.substr(instant + kInstant.size()), &changed);
   }
+  // An ALTER reports the rows its copy wrote: only statements that are not DDL count.
+  const auto statement_class = sql::classify(sql, DialectKind::mysql).cls;
+  if (changed > 0 && statement_class != sql::StatementClass::additive &&
+      statement_class != sql::StatementClass::contractive)
+    rows_written_ += changed;
 }
 
 std::string MysqlConnection::bind(const std::string& sql, const std::vector<Value>& params) const {

@@ -83,6 +83,7 @@ class MysqlConnection final : public Connection {
   void execute(const std::string& sql) override;
   std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) override;
   long long update(const std::string& sql, const std::vector<Value>& params) override;
+  long long rows_written() override;
   void begin() override { execute("START TRANSACTION"); }
   void commit() override { execute("COMMIT"); }
   void rollback() override { execute("ROLLBACK"); }
@@ -103,6 +104,7 @@ class MysqlConnection final : public Connection {
 
   DatabaseUrl url_;
   MYSQL* session_ = nullptr;
+  long long rows_written_ = 0;  // see rows_written()
   bool mariadb_ = false;
 };
 

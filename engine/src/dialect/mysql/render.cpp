@@ -175,14 +175,13 @@ std::vector<Step> MysqlRenderer::add_foreign_key(const ops::AddForeignKey& op, c
                   op.referenced_table)
           .substr(0, 128);
   return {
-      {fmt::format("SET SESSION foreign_key_checks = 0;\n"
-                   "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}{};\n"
-                   "SET SESSION foreign_key_checks = 1",
+      // One statement per step, and the session's setting untouched whatever happens.
+      {fmt::format("SET STATEMENT foreign_key_checks = 0 FOR\n"
+                   "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}){}{}",
                    table, quote(op.name), quoted_list(*this, op.columns), parent,
                    quoted_list(*this, op.referenced_columns), op.on_delete ? " ON DELETE " + *op.on_delete : "",
                    kOnline)},
-      {fmt::format("SET SESSION foreign_key_checks = 1;\n"
-                   "BEGIN NOT ATOMIC\n"
+      {fmt::format("BEGIN NOT ATOMIC\n"
                    "  IF EXISTS (SELECT 1 FROM {} c WHERE {} AND NOT EXISTS (SELECT 1 FROM {} p WHERE {})) THEN\n"
                    "    SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = {};\n"
                    "  END IF;\n"

@@ -120,6 +120,16 @@ auto PostgresqlConnection::translated(const std::string& sql, Body&& body) {
   }
 }
 
+// The current transaction's tuple counts, which include writes made by functions and
+// triggers the statement called.
+long long PostgresqlConnection::rows_written() {
+  const auto rows = query(
+      "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables "
+      "WHERE relname NOT LIKE 'tandem\\_%'",
+      {});
+  return std::stoll(rows.at(0).at(0).value_or("0"));
+}
+
 void PostgresqlConnection::execute(const std::string& sql) {
   // An earlier attempt at a CREATE INDEX CONCURRENTLY (one that lost a lock fight and is
   // retried, or was killed) left an INVALID index, which IF NOT EXISTS would take for done.

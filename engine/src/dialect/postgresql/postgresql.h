@@ -71,6 +71,7 @@ class PostgresqlConnection final : public Connection {
   void execute(const std::string& sql) override;
   std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) override;
   long long update(const std::string& sql, const std::vector<Value>& params) override;
+  long long rows_written() override;
   void begin() override;
   void commit() override;
   void rollback() override;

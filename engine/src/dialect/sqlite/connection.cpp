@@ -128,6 +128,8 @@ std::vector<Row> SqliteConnection::query(const std::string& sql, const std::vect
   return rows;
 }
 
+long long SqliteConnection::rows_written() { return sqlite3_total_changes64(db_); }
+
 long long SqliteConnection::update(const std::string& sql, const std::vector<Value>& params) {
   sqlite3_stmt* statement = prepare(sql, params);
   const int status = sqlite3_step(statement);

@@ -192,6 +192,7 @@ std::vector<Step> SqliteRenderer::rebuild(const schema::Table& table, const sche
       {fmt::format("ALTER TABLE {} RENAME TO {}", quote(scratch), quote(table.name))},
       {"PRAGMA legacy_alter_table = OFF"},
   };
+  steps[1].rebuilds_table = true;
   for (const auto& index : table.indexes)
     steps.push_back({fmt::format("CREATE {}INDEX {} ON {} ({})", index.unique ? "UNIQUE " : "", quote(index.name),
                                  quote(table.name), quoted(index.columns))});

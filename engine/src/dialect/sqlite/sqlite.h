@@ -72,6 +72,7 @@ class SqliteConnection final : public Connection {
   void execute(const std::string& sql) override;
   std::vector<Row> query(const std::string& sql, const std::vector<Value>& params) override;
   long long update(const std::string& sql, const std::vector<Value>& params) override;
+  long long rows_written() override;
   void begin() override { execute("BEGIN IMMEDIATE"); }
   void commit() override { execute("COMMIT"); }
   void rollback() override;

@@ -1,0 +1,49 @@
+#include "run/data_rule.h"
+
+#include <fmt/format.h>
+
+#include "sql/sql_text.h"
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace {
+
+bool is_ddl(const std::string& statement, DialectKind dialect) {
+  const auto cls = sql::classify(statement, dialect).cls;
+  return cls == sql::StatementClass::additive || cls == sql::StatementClass::contractive;
+}
+
+}  // namespace
+
+void execute_under_data_rule(Connection& connection, const Unit& unit, const std::string& database, const Step& step,
+                             bool in_transaction) {
+  if (unit.phase == Phase::migrate || step.rebuilds_table) {
+    connection.execute(step.sql);
+    return;
+  }
+  // Outside the unit's transaction (a journaled step), a statement that may write gets a
+  // transaction of its own, so that a violation leaves the rows as they were. DDL cannot
+  // ride in one there (MySQL commits it, CONCURRENTLY refuses it) and writes no rows.
+  const bool own_transaction = !in_transaction && !is_ddl(step.sql, connection.kind());
+  if (own_transaction) connection.begin();
+  try {
+    const long long before = connection.rows_written();
+    connection.execute(step.sql);
+    const long long changed = connection.rows_written() - before;
+    if (changed > 0)
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("version {} broke the {} rule on {}: a statement changed {} row{} of the application's "
+                              "tables, which {} may not do (DESIGN §5); its writes were undone and the unit stopped",
+                              unit.version, phase_name(unit.phase), database, changed, changed == 1 ? "" : "s",
+                              phase_name(unit.phase)))
+          .with_sql(step.sql)
+          .with_file(unit.path);
+    if (own_transaction) connection.commit();
+  } catch (...) {
+    if (own_transaction) connection.rollback();
+    throw;
+  }
+}
+
+}  // namespace tandem
