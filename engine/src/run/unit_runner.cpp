@@ -224,6 +224,14 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   // Even a journal still at step 0 is resumed, not planned afresh: a kill may have come
   // after the server finished the first step and before the journal said so.
   const bool resuming = journal && journal->checksum == unit.checksum;
+  if (journal && !resuming && journal->step > 0)
+    throw Error(ErrorKind::checksum_mismatch,
+                fmt::format("version {} {} stopped part-way on {} with {} of its {} steps applied, and the unit was "
+                            "edited since; restore the file to resume at step {}, or run `tandem repair` to undo the "
+                            "applied steps so the edited unit can run",
+                            unit.version, phase_name(unit.phase), target_.name, journal->step,
+                            nlohmann::json::parse(journal->plan).size(), journal->step + 1))
+        .with_file(unit.path);
   if (!resuming) {
     const schema::Schema before = connection_.snapshot();
     schema::Schema simulated = before;
