@@ -221,9 +221,11 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
 
 void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   auto journal = state_.journal(unit.phase, unit.version);
-  // Even a journal still at step 0 is resumed, not planned afresh: a kill may have come
-  // after the server finished the first step and before the journal said so.
-  const bool resuming = journal && journal->checksum == unit.checksum;
+  // A journal at step 0 whose run recorded its failure has changed nothing: plan afresh, so
+  // a database repaired by hand since is judged from what it is now. One whose run died
+  // (killed, or its connection lost) is resumed: the server may have finished the first step.
+  const bool resuming = journal && journal->checksum == unit.checksum &&
+                        (journal->step > 0 || state_.last_status(unit.phase, unit.version) == "interrupted");
   if (journal && !resuming && journal->step > 0)
     throw Error(ErrorKind::checksum_mismatch,
                 fmt::format("version {} {} stopped part-way on {} with {} of its {} steps applied, and the unit was "
