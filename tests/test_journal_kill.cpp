@@ -119,7 +119,63 @@ void lost_connection_mid_unit(const std::string& dialect) {
         std::vector<std::string>{"0"});
 }
 
+// A unit that failed at its second step (a unique index over duplicates), then edited.
+void edited_after_failing_part_way(const std::string& dialect) {
+  const std::string admin = test_server_url(dialect);
+  if (admin.empty()) return;
+  TempDir repos;
+  const std::string unique = R"Y(description: a unique code
+operations:
+  - add_column: {table: items, column: {name: d, type: integer}}
+  - create_index: {table: items, name: items_code_key, columns: [code], unique: true}
+)Y";
+  write_version(repos.path(), "001", "items", kItems, "", "");
+  write_version(repos.path(), "002", "code", unique, "", "");
+  auto database = server_scratch(dialect, admin);
+  REQUIRE(run_phase("expand", database->url(), repos.path(), {"--to", "1"}).exit_code == 0);
+  execute(database->url(), "INSERT INTO items (id, name, code) VALUES (1, 'a', 'x'), (2, 'b', 'x')");
+  const Result failed = run_phase("expand", database->url(), repos.path());
+  REQUIRE_MESSAGE(failed.exit_code != 0, failed.all());
+
+  const std::filesystem::path unit = repos.path() / "expand_repo" / "002_code.yaml";
+  std::string edited = unique;
+  edited.replace(edited.find(", unique: true"), 14, "");
+  write_file(unit, edited);
+  const Result refused = run_phase("expand", database->url(), repos.path());
+  CHECK(refused.exit_code != 0);
+  CHECK_MESSAGE(refused.err.find("002_code.yaml") != std::string::npos, refused.err);
+  CHECK_MESSAGE(refused.err.find("1 of its 2 steps applied") != std::string::npos, refused.err);
+  CHECK_MESSAGE(refused.err.find("edited since") != std::string::npos, refused.err);
+  CHECK_MESSAGE(refused.err.find("undo the applied steps by hand") != std::string::npos, refused.err);
+
+  SUBCASE("the unedited unit, once the data is fixed, resumes at the failed step") {
+    write_file(unit, unique);
+    execute(database->url(), "UPDATE items SET code = 'y' WHERE id = 2");
+    const Result resumed = run_phase("expand", database->url(), repos.path());
+    REQUIRE_MESSAGE(resumed.exit_code == 0, resumed.all());
+    CHECK(resumed.out.find("resuming expand 002 at step 2") != std::string::npos);
+    CHECK(query_rows(database->url(), "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+          std::vector<std::string>{"2"});
+  }
+  SUBCASE("its applied steps undone by hand, the edited unit runs afresh") {
+    execute(database->url(), "ALTER TABLE items DROP COLUMN d");
+    const Result fresh = run_phase("expand", database->url(), repos.path());
+    REQUIRE_MESSAGE(fresh.exit_code == 0, fresh.all());
+    CHECK(query_rows(database->url(), "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+          std::vector<std::string>{"2"});
+    CHECK(query_rows(database->url(), "SELECT count(*) FROM items WHERE d IS NULL") == std::vector<std::string>{"2"});
+  }
+}
+
 }  // namespace
+
+TEST_CASE("journal kill: mysql, a unit edited after it failed part-way is refused, the unedited one resumes") {
+  edited_after_failing_part_way("mysql");
+}
+
+TEST_CASE("journal kill: postgresql, a unit edited after it failed part-way is refused, the unedited one resumes") {
+  edited_after_failing_part_way("postgresql");
+}
 
 TEST_CASE("journal kill: mysql, a session killed mid-unit exits 69 and says the connection was lost") {
   lost_connection_mid_unit("mysql");

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -413,4 +414,38 @@ operations:
   CHECK_MESSAGE(longest.load() < 500, "longest wait " << longest.load() << " ms");
   CHECK(database.rows("SELECT convalidated FROM pg_constraint WHERE conname = 'big_v_check'") ==
         std::vector<std::string>{"t"});
+}
+
+TEST_CASE("postgresql dialect: 'tuple concurrently updated' on a catalog row is a lost lock fight, retried") {
+  // What a rerun's DROP INDEX CONCURRENTLY met beside a killed run's session: two sessions
+  // changing one catalog row. Two GRANTs on one table do it on purpose: the second waits
+  // for the first's transaction, then fails with XX000 "tuple concurrently updated".
+  const std::string admin = test_server_url("postgresql");
+  if (admin.empty()) return;
+  Scratch database(admin);
+  database.rows("CREATE TABLE shared (id integer)");
+  auto first = tandem::connect(DatabaseUrl::parse(database.url()));
+  auto second = tandem::connect(DatabaseUrl::parse(database.url()));
+  first->begin();
+  first->execute("GRANT SELECT ON shared TO PUBLIC");
+  std::optional<Error> failure;
+  std::thread waiting([&] {
+    try {
+      second->execute("GRANT INSERT ON shared TO PUBLIC");
+    } catch (const Error& error) {
+      failure = error;
+    }
+  });
+  bool blocked = false;
+  for (int attempt = 0; attempt < 200 && !blocked; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    blocked = database.rows("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                            "wait_event_type = 'Lock'") == std::vector<std::string>{"1"};
+  }
+  first->commit();
+  waiting.join();
+  REQUIRE(blocked);
+  REQUIRE(failure.has_value());
+  CHECK(std::string(failure->what()).find("tuple concurrently updated") != std::string::npos);
+  CHECK(second->is_lock_timeout(*failure));
 }

@@ -221,9 +221,25 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
 
 void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   auto journal = state_.journal(unit.phase, unit.version);
-  // Even a journal still at step 0 is resumed, not planned afresh: a kill may have come
-  // after the server finished the first step and before the journal said so.
-  const bool resuming = journal && journal->checksum == unit.checksum;
+  // A journal at step 0 whose run recorded its failure has changed nothing: plan afresh, so
+  // a database repaired by hand since is judged from what it is now. One whose run died
+  // (killed, or its connection lost) is resumed: the server may have finished the first step.
+  const bool resuming = journal && journal->checksum == unit.checksum &&
+                        (journal->step > 0 || state_.last_status(unit.phase, unit.version) == "interrupted");
+  if (journal && !resuming && journal->step > 0) {
+    // Undone by hand since (the schema is back to what it was before the unit): the
+    // edited unit starts afresh. Otherwise its applied steps would be run over.
+    schema::Schema before;
+    nlohmann::json::parse(journal->before_schema).get_to(before);
+    if (!schema::diff(before, connection_.snapshot()).empty())
+      throw Error(ErrorKind::checksum_mismatch,
+                  fmt::format("version {} {} stopped part-way on {} with {} of its {} steps applied, and the unit was "
+                              "edited since; restore the file to resume at step {}, or undo the applied steps by hand "
+                              "(the database's schema back to what it was before the unit) so the edited unit can run",
+                              unit.version, phase_name(unit.phase), target_.name, journal->step,
+                              nlohmann::json::parse(journal->plan).size(), journal->step + 1))
+          .with_file(unit.path);
+  }
   if (!resuming) {
     const schema::Schema before = connection_.snapshot();
     schema::Schema simulated = before;

@@ -77,6 +77,13 @@ void StateStore::close_dead_runs() {
       {std::string("the run was killed or lost its connection before it finished"), utc_now()});
 }
 
+std::string StateStore::last_status(Phase phase, const std::string& version) {
+  const auto rows = connection_.query(
+      "SELECT status FROM tandem_history WHERE id = (SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?)",
+      {phase_name(phase), version});
+  return rows.empty() ? "" : rows[0][0].value_or("");
+}
+
 void StateStore::record_failure(Phase phase, const std::string& version, const std::string& name,
                                 const std::string& checksum, int step, const std::string& error) {
   const long long id = start_history(phase, version, name, checksum);

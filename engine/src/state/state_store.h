@@ -33,6 +33,8 @@ class StateStore {
   void finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error);
   // Marks `running` rows `interrupted`: called under the run lock, so their runs are gone.
   void close_dead_runs();
+  // The status of the latest run of a unit ("" when it never ran).
+  std::string last_status(Phase phase, const std::string& version);
   void record_failure(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
                       int step, const std::string& error);
   std::vector<HistoryEntry> history();

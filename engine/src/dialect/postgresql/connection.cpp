@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <regex>
+#include <string_view>
 
 #include "dialect/postgresql/postgresql.h"
 #include "dialect/registry.h"
@@ -212,6 +213,10 @@ void PostgresqlConnection::set_lock_timeout(std::chrono::milliseconds timeout) {
 }
 
 bool PostgresqlConnection::is_lock_timeout(const Error& error) const {
+  // "tuple concurrently updated" (internal_error): another session changed the same
+  // catalog row first, as beside a killed run's session; a later attempt wins.
+  if (error.code() == "XX000" && std::string_view(error.what()).find("tuple concurrently updated") != std::string_view::npos)
+    return true;
   return has_code(error, {"55P03" /* lock_not_available */, "40P01" /* deadlock_detected */});
 }
 
