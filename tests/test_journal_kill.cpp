@@ -146,7 +146,7 @@ operations:
   CHECK_MESSAGE(refused.err.find("002_code.yaml") != std::string::npos, refused.err);
   CHECK_MESSAGE(refused.err.find("1 of its 2 steps applied") != std::string::npos, refused.err);
   CHECK_MESSAGE(refused.err.find("edited since") != std::string::npos, refused.err);
-  CHECK_MESSAGE(refused.err.find("undo the applied steps by hand") != std::string::npos, refused.err);
+  CHECK_MESSAGE(refused.err.find("run `tandem repair` to undo the applied steps") != std::string::npos, refused.err);
 
   SUBCASE("the unedited unit, once the data is fixed, resumes at the failed step") {
     write_file(unit, unique);
@@ -156,6 +156,31 @@ operations:
     CHECK(resumed.out.find("resuming expand 002 at step 2") != std::string::npos);
     CHECK(query_rows(database->url(), "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
           std::vector<std::string>{"2"});
+  }
+  SUBCASE("tandem repair undoes the applied steps, and the edited unit runs") {
+    const Result dry = run_phase("repair", database->url(), repos.path(), {"--dry-run"});
+    REQUIRE_MESSAGE(dry.exit_code == 0, dry.all());
+    CHECK_MESSAGE(dry.all().find("DROP COLUMN") != std::string::npos, dry.all());
+    CHECK(snapshot(database->url()).find_table("items")->find_column("d"));
+    const Result repaired = run_phase("repair", database->url(), repos.path());
+    REQUIRE_MESSAGE(repaired.exit_code == 0, repaired.all());
+    CHECK(repaired.out.find("repair: 1 unit undone") != std::string::npos);
+    CHECK_FALSE(snapshot(database->url()).find_table("items")->find_column("d"));
+    CHECK(query_rows(database->url(), "SELECT count(*) FROM tandem_history WHERE version = '002' AND status = 'repaired'") ==
+          std::vector<std::string>{"1"});
+    const Result edited_run = run_phase("expand", database->url(), repos.path());
+    REQUIRE_MESSAGE(edited_run.exit_code == 0, edited_run.all());
+    CHECK(query_rows(database->url(), "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+          std::vector<std::string>{"2"});
+    CHECK(run_phase("repair", database->url(), repos.path()).out.find("nothing to repair") != std::string::npos);
+  }
+  SUBCASE("repair refuses, changing nothing, what it cannot undo") {
+    execute(database->url(), "ALTER TABLE items DROP COLUMN name");
+    const Result refused_repair = run_phase("repair", database->url(), repos.path());
+    CHECK(refused_repair.exit_code == 1);
+    CHECK_MESSAGE(refused_repair.err.find("cannot repair version 002 expand") != std::string::npos, refused_repair.err);
+    CHECK_MESSAGE(refused_repair.err.find("name") != std::string::npos, refused_repair.err);
+    CHECK(snapshot(database->url()).find_table("items")->find_column("d"));
   }
   SUBCASE("its applied steps undone by hand, the edited unit runs afresh") {
     execute(database->url(), "ALTER TABLE items DROP COLUMN d");

@@ -15,42 +15,11 @@
 #include <thread>
 
 #include "conformance.h"
+#include "key_pairs_fixture.h"
 
 using namespace tandem::test;
 
 namespace {
-
-const char* kKeyPairs = R"Y(description: key pairs in the cells, and their new home in the api database
-database: cell
-operations:
-  - create_table:
-      name: key_pairs
-      columns:
-        - {name: id, type: integer, primary_key: true, autoincrement: true}
-        - {name: user_id, type: string(64), nullable: false}
-        - {name: name, type: string(255), nullable: false}
-        - {name: public_key, type: text}
-        - {name: deleted, type: integer, nullable: false, default: "0"}
-  - database: api
-    create_table:
-      name: key_pairs
-      columns:
-        - {name: id, type: integer, primary_key: true, autoincrement: true}
-        - {name: user_id, type: string(64), nullable: false}
-        - {name: name, type: string(255), nullable: false}
-        - {name: public_key, type: text}
-      unique: [[user_id, name]]
-)Y";
-
-const char* kMoveKeyPairs = R"Y(description: move live key pairs from the cell to the api database
-operations:
-  - move_rows:
-      from: {database: cell, table: key_pairs}
-      to: {database: api, table: key_pairs}
-      columns: {user_id: user_id, name: name, public_key: public_key}
-      unique: [user_id, name]
-      where: deleted = 0
-)Y";
 
 // An api and a cell database of one dialect, key_pairs created in both, `rows` key pairs
 // ('user-<i>', 'key-<i>', 'ssh-rsa <i>') in the cell.

@@ -54,6 +54,7 @@ int run_new(const CommandLine& line);
 int run_phase(const CommandLine& line);  // expand, migrate, contract, upgrade
 int run_status(const CommandLine& line);
 int run_history(const CommandLine& line);
+int run_repair(const CommandLine& line);
 int run_inspect(const CommandLine& line);
 int run_compare(const CommandLine& line);
 int run_verify(const CommandLine& line);

@@ -27,6 +27,8 @@ Commands:
   migrate             run pending migrate units (data changes)
   contract            run pending contract units (removals; drops expand's triggers)
   upgrade             offline: expand, migrate and contract at once, no triggers
+  repair              undo the applied steps of a unit that stopped part-way, so that
+                      the unit, edited since, can run (MySQL DDL, CONCURRENTLY units)
   history             the units each database ran
   inspect             print the live schema in the model format (--format yaml|json)
   compare             report drift between the model and the live databases (exit 1 on drift)
@@ -148,6 +150,7 @@ int main(int argc, char** argv) {
     if (command == "new") return tandem::cli::run_new(line);
     if (command == "status") return tandem::cli::run_status(line);
     if (command == "history") return tandem::cli::run_history(line);
+    if (command == "repair") return tandem::cli::run_repair(line);
     if (command == "expand" || command == "migrate" || command == "contract" || command == "upgrade")
       return tandem::cli::run_phase(line);
     if (command == "inspect") return tandem::cli::run_inspect(line);

@@ -87,6 +87,11 @@ class Engine {
   // Offline: expand, migrate and contract of every pending version, with no triggers.
   RunReport upgrade(const RunOptions& options);
 
+  // Undoes the applied steps of every journaled unit that stopped part-way on the
+  // selected databases (DESIGN §6), so a unit edited since can run; records `repaired` in
+  // history. Throws Error(step_failed), changing nothing on that database, when a unit
+  // did more than add objects.
+  RunReport repair(const RunOptions& options);
   std::vector<DatabaseStatus> status(const RunOptions& options);
   std::vector<HistoryEntry> history(const RunOptions& options);
   long long latest_version() const;

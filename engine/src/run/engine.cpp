@@ -13,7 +13,12 @@
 #include <set>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "dialect/dialect.h"
+#include "dialect/lock_retry.h"
+#include "run/repair.h"
+#include "schema_json.h"
 #include "run/unit_runner.h"
 #include "state/state_store.h"
 #include "tandem/error.h"
@@ -256,6 +261,74 @@ struct Engine::Impl {
     return report;
   }
 
+  // DESIGN §6: on each selected database, the journaled units that stopped part-way are
+  // undone, back to the schema their journal recorded before them, so that an edited unit
+  // can run. Each database's plan is made before any of its statements runs: a unit that
+  // cannot be undone stops the command with nothing changed there.
+  RunReport repair(const RunOptions& options) {
+    RunReport report;
+    const std::string holder = holder_description();
+    for (const auto* target : selected(options)) {
+      Open database = open(*target, options.dry_run, options.dry_run);
+      if (!database.connection) continue;
+      Connection& connection = *database.connection;
+      StateStore state(connection);
+      if (options.dry_run && !state.exists()) continue;
+      if (!options.dry_run) {
+        database.lock = connection.lock(options.wait, holder);
+        connection.set_lock_timeout(options.lock_timeout);
+        state.ensure();
+        state.close_dead_runs();
+      }
+      struct Planned {
+        const Unit* unit;
+        StateStore::Journal journal;
+        std::vector<Step> steps;
+      };
+      std::vector<Planned> plans;
+      for (const auto& version : repositories.versions)
+        for (const auto& [phase, unit] : version.units) {
+          auto journal = state.journal(phase, unit.version);
+          if (!journal) continue;
+          schema::Schema before;
+          nlohmann::json::parse(journal->before_schema).get_to(before);
+          const auto triggers = phase == Phase::expand ? state.triggers_of(unit.version) : std::vector<TriggerRecord>{};
+          plans.push_back({&unit, *journal,
+                           repair_steps(connection.renderer(), unit, target->name, before, connection.snapshot(), triggers)});
+        }
+      for (const auto& plan : plans) {
+        const Unit& unit = *plan.unit;
+        UnitOutcome outcome{target->name, unit.phase, unit.version, unit.name, options.dry_run ? "dry-run" : "repaired"};
+        for (const auto& step : plan.steps) {
+          outcome.sql.push_back(step.sql);
+          if (options.on_event && options.dry_run) options.on_event(step.sql + ";");
+          if (options.dry_run) continue;
+          retry_lock_fights(
+              options.lock_retries, [&](const Error& error) { return connection.is_lock_timeout(error); },
+              [&](std::chrono::milliseconds backoff) {
+                if (options.on_event)
+                  options.on_event(fmt::format("{}: lost a lock fight, retrying in {} ms", target->name, backoff.count()));
+              },
+              [&] { connection.execute(step.sql); });
+        }
+        if (!options.dry_run) {
+          if (unit.phase == Phase::expand) state.forget_triggers(unit.version);
+          state.forget_journal(unit.phase, unit.version);
+          const long long id = state.start_history(unit.phase, unit.version, unit.name, plan.journal.checksum);
+          state.finish_history(id, "repaired", plan.journal.step,
+                               fmt::format("repair undid the {} applied step{} with {} statement{}", plan.journal.step,
+                                           plan.journal.step == 1 ? "" : "s", plan.steps.size(),
+                                           plan.steps.size() == 1 ? "" : "s"));
+          if (options.on_event)
+            options.on_event(fmt::format("{}: repaired {} {} {}: {} statement{}", target->name, phase_name(unit.phase),
+                                         unit.version, unit.name, plan.steps.size(), plan.steps.size() == 1 ? "" : "s"));
+        }
+        report.units.push_back(std::move(outcome));
+      }
+    }
+    return report;
+  }
+
   // Throws when some database of the deployment has not finished `previous`, the version
   // before `unit`, in `phase`: a run narrowed by --database or --cell may bring its
   // databases up to the others, never past them.
@@ -399,6 +472,8 @@ Engine::Engine(Deployment deployment) : impl_(std::make_unique<Impl>()) {
 Engine::~Engine() = default;
 
 RunReport Engine::run(Phase phase, const RunOptions& options) { return impl_->run({phase}, options, true); }
+
+RunReport Engine::repair(const RunOptions& options) { return impl_->repair(options); }
 
 RunReport Engine::upgrade(const RunOptions& options) {
   return impl_->run({Phase::expand, Phase::migrate, Phase::contract}, options, false);

@@ -234,8 +234,8 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     if (!schema::diff(before, connection_.snapshot()).empty())
       throw Error(ErrorKind::checksum_mismatch,
                   fmt::format("version {} {} stopped part-way on {} with {} of its {} steps applied, and the unit was "
-                              "edited since; restore the file to resume at step {}, or undo the applied steps by hand "
-                              "(the database's schema back to what it was before the unit) so the edited unit can run",
+                              "edited since; restore the file to resume at step {}, or run `tandem repair` to undo the "
+                              "applied steps (or undo them by hand) so the edited unit can run",
                               unit.version, phase_name(unit.phase), target_.name, journal->step,
                               nlohmann::json::parse(journal->plan).size(), journal->step + 1))
           .with_file(unit.path);
