@@ -137,6 +137,11 @@ operations:
   const Result failed = run_phase("expand", database->url(), repos.path());
   REQUIRE_MESSAGE(failed.exit_code != 0, failed.all());
 
+  const Result resumable = run_phase("status", database->url(), repos.path(), {"--check"});
+  CHECK_MESSAGE(resumable.exit_code == 2, resumable.all());
+  CHECK_MESSAGE(resumable.out.find("expand 002 is half applied: 1 of 2 steps done") != std::string::npos,
+                resumable.all());
+
   const std::filesystem::path unit = repos.path() / "expand_repo" / "002_code.yaml";
   std::string edited = unique;
   edited.replace(edited.find(", unique: true"), 14, "");
@@ -147,6 +152,9 @@ operations:
   CHECK_MESSAGE(refused.err.find("1 of its 2 steps applied") != std::string::npos, refused.err);
   CHECK_MESSAGE(refused.err.find("edited since") != std::string::npos, refused.err);
   CHECK_MESSAGE(refused.err.find("run `tandem repair` to undo the applied steps") != std::string::npos, refused.err);
+  const Result stuck = run_phase("status", database->url(), repos.path(), {"--check", "--format", "json"});
+  CHECK_MESSAGE(stuck.exit_code == 1, stuck.all());
+  CHECK_MESSAGE(stuck.out.find("was edited since: run `tandem repair` first") != std::string::npos, stuck.all());
 
   SUBCASE("the unedited unit, once the data is fixed, resumes at the failed step") {
     write_file(unit, unique);

@@ -23,6 +23,8 @@ struct DatabaseStatus {
   long long latest = 0;  // newest version in the repositories
   Readiness readiness = Readiness::up_to_date;
   std::vector<std::string> problems;  // out-of-order details, tandem triggers left behind
+  // Journaled units stopped part-way that a rerun resumes (an edited one is a problem).
+  std::vector<std::string> half_applied;
 };
 
 struct HistoryEntry {

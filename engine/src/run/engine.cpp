@@ -447,6 +447,19 @@ struct Engine::Impl {
       for (const auto& [key, checksum] : state.applied_checksums())
         if (const Unit* unit = repositories.find(key.first, key.second); unit && unit->checksum != checksum)
           status.problems.push_back(fmt::format("{} was edited after it was applied", unit->path));
+      for (const auto& [phase, version] : v) {
+        const Unit* unit = repositories.find(phase, version + 1);
+        if (!unit) continue;
+        const auto journal = state.journal(phase, unit->version);
+        if (!journal) continue;
+        const std::string line = fmt::format("{} {} is half applied: {} of {} steps done", phase_name(phase),
+                                             unit->version, journal->step, nlohmann::json::parse(journal->plan).size());
+        if (journal->checksum == unit->checksum)
+          status.half_applied.push_back(line + fmt::format("; `tandem {}` resumes it", phase_name(phase)));
+        else
+          status.problems.push_back(line + fmt::format(", and {} was edited since: run `tandem repair` first",
+                                                       unit->path));
+      }
       for (const auto& trigger : database.connection->snapshot().triggers) {
         if (!schema::is_tandem_trigger(trigger.name)) continue;
         const auto records = state.all_triggers();

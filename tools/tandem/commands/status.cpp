@@ -23,7 +23,8 @@ int run_status(const CommandLine& line) {
                      {"latest", database.latest},
                      {"state", readiness_text(database.readiness)},
                      {"code", static_cast<int>(database.readiness)},
-                     {"problems", database.problems}});
+                     {"problems", database.problems},
+                     {"half_applied", database.half_applied}});
     std::cout << nlohmann::json{{"databases", out}, {"state", readiness_text(overall)}, {"code", static_cast<int>(overall)}}
                      .dump(2)
               << "\n";
@@ -37,6 +38,7 @@ int run_status(const CommandLine& line) {
                                number(database.versions.at(Phase::contract)), number(database.latest),
                                readiness_text(database.readiness));
       for (const auto& problem : database.problems) std::cout << "    ! " << problem << "\n";
+      for (const auto& unit : database.half_applied) std::cout << "    ~ " << unit << "\n";
       if (line.verbose) std::cout << "    " << database.url << "\n";
     }
     std::cout << "deployment: " << readiness_text(overall) << "\n";
