@@ -407,3 +407,11 @@ TEST_CASE("check: add_check warns that MySQL and MariaDB block writes for a tabl
   CHECK(has_line_with(result.out, {"expand_repo/002_change.yaml:3:", "warning: blocking-ddl:", "add_check accounts_email_check",
                                    "MySQL"}));
 }
+
+TEST_CASE("check: alter_type warns that a converting type change blocks writes while the table is rewritten") {
+  const Result result = check_version_002("", "", unit_with("  - alter_type: {table: accounts, column: email, type: text}\n"));
+  INFO(result.all());
+  CHECK(result.exit_code == 0);
+  CHECK(has_line_with(result.out, {"contract_repo/002_change.yaml:3:", "warning: blocking-ddl:", "alter_type accounts.email",
+                                   "rewrites the table"}));
+}

@@ -22,6 +22,13 @@ void AlterType::validate(ValidationContext& context) const {
   if (!parse_portable_type(type))
     context.error("bad-type", fmt::format("version {}: alter_type {}.{} to unknown type '{}'", context.version, table,
                                           column, type));
+  // A type change that converts the stored values rewrites the table on PostgreSQL and
+  // MySQL/MariaDB with writes held all the while: say so where the unit is written.
+  context.warning("blocking-ddl",
+                  fmt::format("version {}: alter_type {}.{} rewrites the table when the values must be converted, "
+                              "blocking writes until it is done; on a large table prefer a new column kept in step by "
+                              "sync_column and backfill, with the old one dropped in contract",
+                              context.version, table, column));
 }
 
 std::vector<Step> AlterType::render(const RenderContext& context) const {
