@@ -13,6 +13,18 @@ namespace tandem::test {
 
 namespace fs = std::filesystem;
 
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+bool has_line_with(const std::string& text, std::initializer_list<std::string> parts) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    bool all = true;
+    for (const auto& part : parts) all = all && line.find(part) != std::string::npos;
+    if (all) return true;
+  }
+  return false;
+}
+
 TempDir::TempDir() {
   std::random_device random;
   path_ = fs::temp_directory_path() / ("tandem-test-" + std::to_string(getpid()) + "-" + std::to_string(random()));

@@ -5,12 +5,19 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace tandem::test {
+
+// Whether `text` holds `part`.
+bool contains(const std::string& text, const std::string& part);
+// Whether one line of `text` holds every one of `parts`: a finding names its file,
+// code and version together, not scattered over the output.
+bool has_line_with(const std::string& text, std::initializer_list<std::string> parts);
 
 // A fresh folder under the system temp dir, removed when the object goes away.
 class TempDir {

@@ -39,20 +39,6 @@ Result check_version_002(const std::string& expand, const std::string& migrate, 
   return run_tandem(args, dir.path());
 }
 
-// Whether one line of `text` holds every one of `parts`: a finding names its file,
-// code and version together, not scattered over the output.
-bool has_line_with(const std::string& text, std::initializer_list<std::string> parts) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    bool all = true;
-    for (const auto& part : parts) all = all && line.find(part) != std::string::npos;
-    if (all) return true;
-  }
-  return false;
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 // A rule error: exit 1, one line naming the file, the code and version 002.
 void expect_rule_error(const Result& result, const std::string& file, const std::string& code) {
   INFO("stdout:\n" << result.out << "stderr:\n" << result.err);

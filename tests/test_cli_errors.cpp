@@ -22,7 +22,6 @@ operations:
         - {name: id, type: integer, primary_key: true}
 )Y";
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // A folder holding a clean one-version history, where the run commands find their repositories.
 struct Project {

@@ -42,17 +42,7 @@ struct Deployment {
   std::string url;
 };
 
-bool has_line_with(const std::string& text, std::initializer_list<std::string> parts) {
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    bool all = true;
-    for (const auto& part : parts) all = all && line.find(part) != std::string::npos;
-    if (all) return true;
-  }
-  return false;
-}
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // 002 refused statically: by `check` (exit `check_exit`, a finding at `location` with
 // `code`) and by `upgrade` and `expand`, which run nothing; t keeps its rows.
