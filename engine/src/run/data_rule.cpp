@@ -7,15 +7,6 @@
 
 namespace tandem {
 
-namespace {
-
-bool is_ddl(const std::string& statement, DialectKind dialect) {
-  const auto cls = sql::classify(statement, dialect).cls;
-  return cls == sql::StatementClass::additive || cls == sql::StatementClass::contractive;
-}
-
-}  // namespace
-
 void execute_under_data_rule(Connection& connection, const Unit& unit, const std::string& database, const Step& step,
                              bool in_transaction) {
   if (unit.phase == Phase::migrate || step.rebuilds_table) {
@@ -25,7 +16,7 @@ void execute_under_data_rule(Connection& connection, const Unit& unit, const std
   // Outside the unit's transaction (a journaled step), a statement that may write gets a
   // transaction of its own, so that a violation leaves the rows as they were. DDL cannot
   // ride in one there (MySQL commits it, CONCURRENTLY refuses it) and writes no rows.
-  const bool own_transaction = !in_transaction && !is_ddl(step.sql, connection.kind());
+  const bool own_transaction = !in_transaction && !sql::is_schema_change(step.sql, connection.kind());
   if (own_transaction) connection.begin();
   try {
     const long long before = connection.rows_written();

@@ -13,12 +13,9 @@
 #include <set>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
 #include "dialect/dialect.h"
 #include "dialect/lock_retry.h"
 #include "run/repair.h"
-#include "schema_json.h"
 #include "run/unit_runner.h"
 #include "state/state_store.h"
 #include "tandem/error.h"
@@ -290,11 +287,9 @@ struct Engine::Impl {
         for (const auto& [phase, unit] : version.units) {
           auto journal = state.journal(phase, unit.version);
           if (!journal) continue;
-          schema::Schema before;
-          nlohmann::json::parse(journal->before_schema).get_to(before);
           const auto triggers = phase == Phase::expand ? state.triggers_of(unit.version) : std::vector<TriggerRecord>{};
           plans.push_back({&unit, *journal,
-                           repair_steps(connection.renderer(), unit, target->name, before, connection.snapshot(), triggers)});
+                           repair_steps(connection.renderer(), unit, target->name, journal->before(), connection.snapshot(), triggers)});
         }
       for (const auto& plan : plans) {
         const Unit& unit = *plan.unit;
@@ -453,7 +448,7 @@ struct Engine::Impl {
         const auto journal = state.journal(phase, unit->version);
         if (!journal) continue;
         const std::string line = fmt::format("{} {} is half applied: {} of {} steps done", phase_name(phase),
-                                             unit->version, journal->step, nlohmann::json::parse(journal->plan).size());
+                                             unit->version, journal->step, journal->step_count());
         if (journal->checksum == unit->checksum)
           status.half_applied.push_back(line + fmt::format("; `tandem {}` resumes it", phase_name(phase)));
         else

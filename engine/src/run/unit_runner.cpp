@@ -229,15 +229,13 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   if (journal && !resuming && journal->step > 0) {
     // Undone by hand since (the schema is back to what it was before the unit): the
     // edited unit starts afresh. Otherwise its applied steps would be run over.
-    schema::Schema before;
-    nlohmann::json::parse(journal->before_schema).get_to(before);
-    if (!schema::diff(before, connection_.snapshot()).empty())
+    if (!schema::diff(journal->before(), connection_.snapshot()).empty())
       throw Error(ErrorKind::checksum_mismatch,
                   fmt::format("version {} {} stopped part-way on {} with {} of its {} steps applied, and the unit was "
                               "edited since; restore the file to resume at step {}, or run `tandem repair` to undo the "
                               "applied steps (or undo them by hand) so the edited unit can run",
                               unit.version, phase_name(unit.phase), target_.name, journal->step,
-                              nlohmann::json::parse(journal->plan).size(), journal->step + 1))
+                              journal->step_count(), journal->step + 1))
           .with_file(unit.path);
   }
   if (!resuming) {
@@ -291,9 +289,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
       outcome.sql.push_back(step.sql);
       pause_after_step();
     }
-    schema::Schema before;
-    nlohmann::json::parse(journal->before_schema).get_to(before);
-    check_phase_rule(unit, before, false);
+    check_phase_rule(unit, journal->before(), false);
   } catch (const Error& error) {
     record_failed(state_, history_id, index, error);
     throw;

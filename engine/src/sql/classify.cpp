@@ -307,4 +307,9 @@ Classification classify(std::string_view statement, DialectKind dialect) {
   return classify_tokens(tokens);
 }
 
+bool is_schema_change(std::string_view statement, DialectKind dialect) {
+  const StatementClass cls = classify(statement, dialect).cls;
+  return cls == StatementClass::additive || cls == StatementClass::contractive;
+}
+
 }  // namespace tandem::sql

@@ -55,6 +55,9 @@ struct Classification {
 //   unknown:     anything else
 StatementClass strictest(StatementClass a, StatementClass b);
 Classification classify(std::string_view statement, DialectKind dialect);
+// Whether `statement` changes the schema (classifies additive or contractive): DDL, which
+// writes no rows of its own even where the driver reports rows (a MySQL ALTER's copy).
+bool is_schema_change(std::string_view statement, DialectKind dialect);
 
 // The statement's text with comments removed and whitespace folded to single spaces;
 // quoted literals kept as written. Used by the lint to look for keywords.

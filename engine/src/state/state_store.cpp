@@ -1,9 +1,11 @@
 #include "state/state_store.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <ctime>
 
+#include "schema_json.h"
 #include "tandem/error.h"
 #include "tandem/version.h"
 
@@ -110,6 +112,14 @@ std::vector<HistoryEntry> StateStore::history() {
   }
   return entries;
 }
+
+schema::Schema StateStore::Journal::before() const {
+  schema::Schema schema;
+  nlohmann::json::parse(before_schema).get_to(schema);
+  return schema;
+}
+
+size_t StateStore::Journal::step_count() const { return nlohmann::json::parse(plan).size(); }
 
 std::optional<StateStore::Journal> StateStore::journal(Phase phase, const std::string& version) {
   auto rows = connection_.query(

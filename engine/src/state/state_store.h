@@ -46,6 +46,9 @@ class StateStore {
     int step = 0;
     std::string plan;           // JSON list of steps
     std::string before_schema;  // JSON schema snapshot
+
+    schema::Schema before() const;  // before_schema, decoded
+    size_t step_count() const;      // the number of steps in plan
   };
   std::optional<Journal> journal(Phase phase, const std::string& version);
   void save_journal(Phase phase, const std::string& version, const Journal& journal);

@@ -225,10 +225,7 @@ void MysqlConnection::execute(const std::string& sql) {
     run(sql.substr(0, instant) + "ALGORITHM=INPLACE, LOCK=NONE" + sql.substr(instant + kInstant.size()), &changed);
   }
   // An ALTER reports the rows its copy wrote: only statements that are not DDL count.
-  const auto statement_class = sql::classify(sql, DialectKind::mysql).cls;
-  if (changed > 0 && statement_class != sql::StatementClass::additive &&
-      statement_class != sql::StatementClass::contractive)
-    rows_written_ += changed;
+  if (changed > 0 && !sql::is_schema_change(sql, DialectKind::mysql)) rows_written_ += changed;
 }
 
 std::string MysqlConnection::bind(const std::string& sql, const std::vector<Value>& params) const {

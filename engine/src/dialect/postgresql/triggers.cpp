@@ -95,9 +95,9 @@ std::vector<Step> sync_direction(const PostgresqlRenderer& sql, const Direction&
     values.push_back("(" + expression + ")");
     if (target != d.to_key) {
       // The stored value and the expression may be of different types (no record image
-      // comparison then): their text forms differ whenever the values do, also where
+      // comparison then): their stored forms differ whenever the values do, also where
       // the type's equality calls them equal.
-      differs.push_back(fmt::format("({})::text IS DISTINCT FROM ({})::text", sql.quote(target), expression));
+      differs.push_back(sql.differs(sql.stored(sql.quote(target)), sql.stored(expression)));
       updates.push_back(fmt::format("{} = ({})", sql.quote(target), expression));
     }
     for (const auto& column : referenced_new_columns(expression)) watched.insert(column);
