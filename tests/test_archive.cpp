@@ -225,7 +225,7 @@ TEST_CASE("archive: --before archives only rows deleted before the date") {
   }
 }
 
-TEST_CASE("archive: --max-rows bounds the parent rows of a run; --until-complete goes on until nothing is left") {
+TEST_CASE("archive: --max-rows bounds the parent rows of a run, --until-complete goes on until nothing is left") {
   for (const auto& scratch : scratch_databases()) {
     CAPTURE(scratch->dialect());
     Database database(scratch->url(), 900);  // 300 soft-deleted instances
@@ -308,7 +308,7 @@ TEST_CASE("archive: kill -9 during --until-complete, then a rerun: no row lost, 
   }
 }
 
-TEST_CASE("purge: --before removes only older shadow rows; --all the rest; exit codes") {
+TEST_CASE("purge: --before removes only older shadow rows, --all the rest, exit codes") {
   for (const auto& scratch : scratch_databases()) {
     CAPTURE(scratch->dialect());
     Database database(scratch->url(), 60);

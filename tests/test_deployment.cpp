@@ -114,7 +114,7 @@ TEST_CASE("a config with an unknown key or a duplicate name is refused with exit
   CHECK(duplicate.err.find("'api' is used twice") != std::string::npos);
 }
 
-TEST_CASE("--jobs runs the cells at once; a failing cell stops every database at the version boundary") {
+TEST_CASE("--jobs runs the cells at once, a failing cell stops every database at the version boundary") {
   TempDir dir;
   write_version(dir.path(), "001", "initial", kApiAndCell, "", "");
   write_version(dir.path(), "002", "host", kSecond, "", "");

@@ -92,7 +92,7 @@ TEST_CASE("inputs: a duplicate key in a model or in tandem.yaml is an error with
   }
 }
 
-TEST_CASE("inputs: versions start at 001; a unit numbered 000 is refused with file and line") {
+TEST_CASE("inputs: versions start at 001, a unit numbered 000 is refused with file and line") {
   TempDir dir;
   write_version(dir.path(), "000", "zero", kAccounts, "", "");
   write_version(dir.path(), "001", "next", "", "", "");

@@ -138,7 +138,7 @@ TEST_CASE("migrate in batches: rows written behind the cursor while it runs are 
 }
 
 
-TEST_CASE("move_rows moves rows from every cell to the api database; a crash between insert and delete doubles nothing") {
+TEST_CASE("move_rows moves rows from every cell to the api database, a crash between insert and delete doubles nothing") {
   auto databases = scratch_databases();
   // The api database on the last dialect available (a server when there is one), cells on SQLite.
   ScratchDatabase* api = databases.back().get();

@@ -68,7 +68,7 @@ TEST_CASE("the bundled history runs as a rolling upgrade on api PostgreSQL, cell
   }
 }
 
-TEST_CASE("--jobs 3 over api PostgreSQL and three cells of mixed dialects; a failing cell stops all at the boundary") {
+TEST_CASE("--jobs 3 over api PostgreSQL and three cells of mixed dialects, a failing cell stops all at the boundary") {
   auto first = scratch_databases(), second = scratch_databases();
   auto find = [](auto& databases, const std::string& dialect) -> ScratchDatabase* {
     for (auto& database : databases)

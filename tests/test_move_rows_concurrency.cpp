@@ -142,7 +142,7 @@ TEST_CASE("move_rows: a lock held on the source longer than one lock timeout is 
   }
 }
 
-TEST_CASE("move_rows soak: a writer at full speed and kill -9 again and again; every acknowledged write is in the target") {
+TEST_CASE("move_rows soak: a writer at full speed and kill -9 again and again, every acknowledged write is in the target") {
   // TANDEM_SOAK_ROWS=100000 for the issue's full figure; the suite's default keeps each
   // dialect's run under a minute.
   const char* configured = std::getenv("TANDEM_SOAK_ROWS");

@@ -80,7 +80,7 @@ operations:
   CHECK(Sqlite(dir / "app.db").value("SELECT count(*) FROM sqlite_master WHERE name = 'sneaky'") == "0");
 }
 
-TEST_CASE("kill -9 in the middle of a unit leaves it before; a rerun completes") {
+TEST_CASE("kill -9 in the middle of a unit leaves it before, a rerun completes") {
   TempDir dir;
   write_version(dir.path(), "001", "initial", kTwoTables, "", "");
   write_version(dir.path(), "002", "many_steps", R"Y(description: several steps, to be killed between them

@@ -433,7 +433,7 @@ TEST_CASE("split: # comments are MySQL's") {
   CHECK_FALSE(tandem::sql::script_problem("SELECT 1 # ' ;\nDELETE FROM t", kMysql).has_value());
 }
 
-TEST_CASE("split: MySQL's -- needs a space after it; 1--1 is arithmetic there") {
+TEST_CASE("split: MySQL's -- needs a space after it, 1--1 is arithmetic there") {
   CHECK(texts(split("SELECT 1--1; DELETE FROM t", kMysql)) == std::vector<std::string>{"SELECT 1--1", "DELETE FROM t"});
   CHECK(texts(split("SELECT 1--1; DELETE FROM t", kPostgresql)) == std::vector<std::string>{"SELECT 1"});
   CHECK(texts(split("SELECT 1 -- ; DELETE FROM t", kMysql)) == std::vector<std::string>{"SELECT 1"});
