@@ -507,3 +507,17 @@ TEST_CASE("query_problem: exactly one SELECT") {
   CHECK(query_problem("WITH d AS (DELETE FROM t RETURNING 1) SELECT 1", kPostgresql).has_value());
   CHECK(query_problem("SELECT 1 -- and", kSqlite).has_value());
 }
+
+TEST_CASE("classify: MariaDB SET STATEMENT ... FOR is the statement after FOR") {
+  // A per-statement setting does not hide what runs under it from the phase rules.
+  CHECK(class_of("SET STATEMENT max_statement_time = 5 FOR DROP TABLE accounts", kMysql) == StatementClass::contractive);
+  CHECK(class_of("SET STATEMENT foreign_key_checks = 0, lock_wait_timeout = 1 FOR\n"
+                 "ALTER TABLE t ADD COLUMN c int, ALGORITHM=INPLACE, LOCK=NONE",
+                 kMysql) == StatementClass::additive);
+  CHECK(class_of("/* rebuilds t */ SET STATEMENT lock_wait_timeout = GREATEST(@@session.lock_wait_timeout, 1) FOR\n"
+                 "ALTER TABLE t MODIFY COLUMN c varchar(64) NULL",
+                 kMysql) == StatementClass::contractive);
+  CHECK(class_of("SET STATEMENT sql_mode = 'x FOR DROP' FOR UPDATE t SET a = 1", kMysql) == StatementClass::data);
+  CHECK(class_of("SET STATEMENT lock_wait_timeout = 1", kMysql) == StatementClass::unknown);
+  CHECK(class_of("SET lock_wait_timeout = 1", kMysql) == StatementClass::neutral);
+}

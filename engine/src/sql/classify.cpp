@@ -294,6 +294,17 @@ Classification classify_tokens(Tokens tokens) {
   }
   if (first.is("START") && word_at(rest, 0, "TRANSACTION")) return {StatementClass::neutral, "START TRANSACTION"};
   if (first.is("DO")) return {StatementClass::unknown, "DO block (opaque code)"};
+  if (first.is("SET") && word_at(rest, 0, "STATEMENT")) {
+    // MariaDB's SET STATEMENT <settings> FOR <statement>: the settings last for the one
+    // statement, which is what the statement is.
+    int depth = 0;
+    for (size_t at = 1; at < rest.size(); ++at) {
+      if (rest[at].is('(')) ++depth;
+      if (rest[at].is(')')) --depth;
+      if (depth == 0 && rest[at].is("FOR")) return classify_tokens(rest.subspan(at + 1));
+    }
+    return {StatementClass::unknown, "SET STATEMENT without FOR"};
+  }
   for (const Verb& verb : simple_verbs) {
     if (first.is(verb.word)) return {verb.cls, first.text};
   }

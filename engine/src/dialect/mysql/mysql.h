@@ -63,7 +63,8 @@ class MysqlRenderer final : public SqlRenderer {
   std::string default_clause(const std::string& type, const std::string& expression) const;
   // `ALTER TABLE t MODIFY COLUMN ...` restating the column's whole definition, as MySQL
   // requires: nullability, default and auto-increment are kept unless changed here.
-  Step modify_column(const std::string& table, const schema::Column& column, const std::string& algorithm) const;
+  Step modify_column(const std::string& table, const schema::Column& column, const std::string& algorithm,
+                     const std::string& comment) const;
 };
 
 // The application schema of `database`: tandem's own tables (and its run-lock table)

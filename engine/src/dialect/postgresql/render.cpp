@@ -203,8 +203,11 @@ std::vector<Step> PostgresqlRenderer::alter_type(const ops::AlterType& op, const
   } else {
     type = declared_type(op.type);
   }
-  steps.push_back({fmt::format("ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}", quote(op.table), quote(op.column),
-                               type, quote(op.column), type)});
+  // Said in the SQL itself, so --dry-run shows it beside the statement (check warns too).
+  steps.push_back({fmt::format("/* rewrites {} where the values must be converted, under a lock that holds its reads "
+                               "and writes until the rewrite is done */ "
+                               "ALTER TABLE {} ALTER COLUMN {} TYPE {} USING {}::{}",
+                               op.table, quote(op.table), quote(op.column), type, quote(op.column), type)});
   return steps;
 }
 
