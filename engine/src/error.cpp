@@ -14,6 +14,7 @@ int exit_code(ErrorKind kind) {
     case ErrorKind::step_failed:
     case ErrorKind::out_of_order:
     case ErrorKind::checksum_mismatch: return 1;
+    case ErrorKind::release_running: return 1;
   }
   return 1;
 }

@@ -57,6 +57,7 @@ RunOptions CommandLine::run_options() const {
   options.sleep = std::chrono::milliseconds(sleep_ms);
   if (!db) options.role = database_role;
   options.database = cell;
+  options.ignore_releases = ignore_releases;
   if (format == Format::text)
     options.on_event = [](const std::string& line) { std::cout << line << std::endl; };
   return options;

@@ -22,10 +22,17 @@ Commands:
   new NAME            add the next version to all three repositories (placeholders)
   check               check repositories: alignment, phase rules, online-safety lint
   status [--check]    how far each database has got; --check exits 0 up to date,
-                      1 out of order, 2 expand needed, 3 migrate needed, 4 contract needed
+                      1 out of order, 2 expand needed, 3 migrate needed, 4 contract needed,
+                      5 contract needed but an older release still runs;
+                      --serves N exits 0 when the schema serves release N, else 1
   expand              run pending expand units (additive changes, sync triggers)
   migrate             run pending migrate units (data changes)
-  contract            run pending contract units (removals; drops expand's triggers)
+  contract            run pending contract units (removals; drops expand's triggers);
+                      refused while a live release older than the version runs
+  release register    heartbeat a running release (--service S --release N
+                      [--instance ID] [--ttl 60] [--every S])
+  release list        the releases heartbeating in each database (--format json)
+  release forget S/I  remove an instance that will never heartbeat again
   upgrade             offline: expand, migrate and contract at once, no triggers
   repair              undo the applied steps of a unit that stopped part-way, so that
                       the unit, edited since, can run (MySQL DDL, CONCURRENTLY units)
@@ -61,6 +68,13 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("database", po::value<std::string>(), "only databases of this role (api, cell, main); with --db, the role of that database")
       ("cell", po::value<std::string>(), "only the cell with this name")
       ("check", po::bool_switch(&line.check), "status: exit with the readiness code")
+      ("serves", po::value<long long>(), "status: exit 0 when the schema serves release N, else 1")
+      ("ignore-releases", po::bool_switch(&line.ignore_releases), "contract: run even while an older release still runs")
+      ("service", po::value<std::string>(), "release register: the service name (nova-api)")
+      ("release", po::value<long long>(), "release register: the version this release's code was written for")
+      ("instance", po::value<std::string>(), "release register: this instance's stable name (default: host name)")
+      ("ttl", po::value<int>(), "release register: seconds a heartbeat stays live (default 60)")
+      ("every", po::value<int>(), "release register: heartbeat every this many seconds until stopped")
       ("model", po::value<std::string>(), "compare, verify: folder with <role>.yaml models (default: the config's, else ./model)")
       ("dev-db", po::value<std::string>(), "verify: a PostgreSQL or MySQL server URL to make scratch databases on "
                                            "(default: SQLite in memory)")
@@ -111,6 +125,15 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
   if (values.count("dev-db")) line.dev_db = values["dev-db"].as<std::string>();
   if (values.count("max-rows")) line.max_rows = values["max-rows"].as<std::string>();
   if (values.count("before")) line.before = values["before"].as<std::string>();
+  if (values.count("serves")) line.serves = values["serves"].as<long long>();
+  if (values.count("service")) line.service = values["service"].as<std::string>();
+  if (values.count("release")) line.release = values["release"].as<long long>();
+  if (values.count("instance")) line.instance = values["instance"].as<std::string>();
+  if (values.count("ttl")) line.ttl_seconds = values["ttl"].as<int>();
+  if (values.count("every")) {
+    line.every_seconds = values["every"].as<int>();
+    if (*line.every_seconds <= 0) throw Error(ErrorKind::usage, "--every must be a positive number of seconds");
+  }
   if (line.sleep_ms < 0) throw Error(ErrorKind::usage, "--sleep must be zero or more milliseconds");
   if (line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
   if (line.jobs <= 0) throw Error(ErrorKind::usage, "--jobs must be a positive number of cells");
@@ -143,7 +166,7 @@ int main(int argc, char** argv) {
     if (help) return 0;
     const std::string& command = line.command;
     // Only `new` takes a word after the command; a stray one is a mistake, not ignored.
-    if (command != "new" && !line.arguments.empty())
+    if (command != "new" && command != "release" && !line.arguments.empty())
       throw Error(ErrorKind::usage, fmt::format("tandem {} takes no arguments, got '{}' (options start with --)", command,
                                                 line.arguments.front()));
     if (command == "check") return tandem::cli::run_check(line);
@@ -151,6 +174,7 @@ int main(int argc, char** argv) {
     if (command == "status") return tandem::cli::run_status(line);
     if (command == "history") return tandem::cli::run_history(line);
     if (command == "repair") return tandem::cli::run_repair(line);
+    if (command == "release") return tandem::cli::run_release(line);
     if (command == "expand" || command == "migrate" || command == "contract" || command == "upgrade")
       return tandem::cli::run_phase(line);
     if (command == "inspect") return tandem::cli::run_inspect(line);

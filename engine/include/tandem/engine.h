@@ -48,6 +48,9 @@ struct RunOptions {
   std::optional<std::chrono::milliseconds> batch_time;
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
+  // contract (and upgrade): run even while a live release older than the version runs;
+  // history records that it did (DESIGN §15).
+  bool ignore_releases = false;
   // Called with one line per event (unit started, done, SQL of a dry run).
   std::function<void(const std::string&)> on_event;
   // Called after every migrate batch with the operation's totals so far.

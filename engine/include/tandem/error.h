@@ -18,6 +18,7 @@ enum class ErrorKind {
   step_failed,        // 1: a statement failed, a phase rule was broken
   out_of_order,       // 1: a phase asked before the phase it needs
   checksum_mismatch,  // 1: an applied unit was edited
+  release_running,    // 1: contract while a live release older than it runs (DESIGN §15)
 };
 
 // The exit code the CLI returns for an error of this kind (DESIGN §11).

@@ -7,11 +7,20 @@
 #include <vector>
 
 #include "tandem/phase.h"
+#include "tandem/releases.h"
 
 namespace tandem {
 
 // The answer of `status --check`, as its exit code (DESIGN §11).
-enum class Readiness { up_to_date = 0, out_of_order = 1, expand_needed = 2, migrate_needed = 3, contract_needed = 4 };
+// contract_blocked: contract is due, but a live release older than it still runs (DESIGN §15).
+enum class Readiness {
+  up_to_date = 0,
+  out_of_order = 1,
+  expand_needed = 2,
+  migrate_needed = 3,
+  contract_needed = 4,
+  contract_blocked = 5
+};
 
 const char* readiness_text(Readiness readiness);
 
@@ -25,6 +34,8 @@ struct DatabaseStatus {
   std::vector<std::string> problems;  // out-of-order details, tandem triggers left behind
   // Journaled units stopped part-way that a rerun resumes (an edited one is a problem).
   std::vector<std::string> half_applied;
+  // The rows of its tandem_releases, live and stale (DESIGN §15).
+  std::vector<ReleaseInstance> releases;
 };
 
 struct HistoryEntry {

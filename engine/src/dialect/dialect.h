@@ -89,6 +89,16 @@ class SqlRenderer {
 
   // DDL for tandem's own state tables, run once per database.
   virtual std::vector<std::string> state_tables() const = 0;
+  // The release registry (DESIGN §15), in its own table so that an application can
+  // heartbeat into a database tandem has not touched yet: its CREATE TABLE IF NOT EXISTS;
+  // the heartbeat upsert, placeholders (service, instance, release, host, pid,
+  // ttl_seconds), times from the server's clock, started_at kept while the same process
+  // beats (the README documents it for applications in other languages); and the server's
+  // current UTC time as an expression of ISO 8601 text ("2026-11-21T09:00:05Z").
+  virtual std::string releases_table() const = 0;
+  virtual std::string release_heartbeat() const = 0;
+  virtual std::string server_utc_now() const = 0;
+
   // Statements that let the migrate phase's own writes pass forbid_writes triggers
   // (on = true) and close that door again (on = false), within the same transaction.
   virtual std::vector<std::string> bypass_forbid(bool on) const = 0;

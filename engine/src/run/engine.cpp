@@ -15,6 +15,7 @@
 
 #include "dialect/dialect.h"
 #include "dialect/lock_retry.h"
+#include "releases/release_registry.h"
 #include "run/repair.h"
 #include "run/unit_runner.h"
 #include "state/state_store.h"
@@ -218,6 +219,8 @@ struct Engine::Impl {
         }
     }
     check_not_ahead(all);
+    if (std::find(phases.begin(), phases.end(), Phase::contract) != phases.end())
+      guard_contract_against_releases(all, is_target, last, options);
     RunReport report;
     BatchBudget budget(options.max_count);
     // Events come from several threads with --jobs: one line at a time.
@@ -256,6 +259,85 @@ struct Engine::Impl {
       }
     }
     return report;
+  }
+
+  // Every row of tandem_releases in the databases of the deployment that are open.
+  std::vector<ReleaseInstance> releases_of(const std::vector<Open>& all) {
+    std::vector<ReleaseInstance> instances;
+    for (const auto& database : all) {
+      if (!database.connection) continue;
+      ReleaseRegistry registry(*database.connection);
+      if (!registry.exists()) continue;
+      for (auto& instance : registry.instances(database.target->name)) instances.push_back(std::move(instance));
+    }
+    return instances;
+  }
+
+  // DESIGN §15: contract N removes what release N-1 reads, so it waits until no live
+  // instance of an older release is left anywhere in the deployment. Checked before any
+  // unit runs, so a refusal changes nothing; --ignore-releases runs it and leaves a
+  // releases_ignored row in history on every database it contracts.
+  template <typename IsTarget>
+  void guard_contract_against_releases(std::vector<Open>& all, IsTarget is_target, long long last,
+                                       const RunOptions& options) {
+    const Unit* first_blocked = nullptr;
+    std::vector<ReleaseInstance> blocking;
+    const auto instances = releases_of(all);
+    if (instances.empty()) return;
+    for (const auto& version : repositories.versions) {
+      if (version.number > last) break;
+      const bool pending = std::any_of(all.begin(), all.end(), [&](const Open& database) {
+        return is_target(database) && database.versions.at(Phase::contract) < version.number;
+      });
+      if (!pending) continue;
+      blocking = live_older_than(instances, version.number);
+      if (!blocking.empty()) {
+        first_blocked = &version.units.at(Phase::contract);
+        break;
+      }
+    }
+    if (!first_blocked) return;
+    std::vector<std::string> lines;
+    for (const auto& instance : blocking) lines.push_back(describe_instance(instance));
+    const std::string described = fmt::format("{}", fmt::join(lines, "\n  "));
+    if (options.dry_run) {
+      if (options.on_event)
+        options.on_event(fmt::format("-- contract {} would be refused{}: older releases still run:\n--   {}",
+                                     first_blocked->version, options.ignore_releases ? " without --ignore-releases" : "",
+                                     fmt::join(lines, "\n--   ")));
+      return;
+    }
+    if (!options.ignore_releases) {
+      const long long can_run = first_blocked->number - 1;
+      throw Error(ErrorKind::release_running,
+                  fmt::format("contract {} would remove what older releases still read, and {} of them still run:\n  "
+                              "{}\nnothing was contracted. Stop them (a row goes stale once its ttl has passed since its "
+                              "last heartbeat), `tandem release forget SERVICE/INSTANCE` one that will never "
+                              "heartbeat again, or run with --ignore-releases{}",
+                              first_blocked->version, blocking.size(), described,
+                              can_run > 0 && std::any_of(all.begin(), all.end(),
+                                                         [&](const Open& database) {
+                                                           return is_target(database) &&
+                                                                  database.versions.at(Phase::contract) < can_run;
+                                                         })
+                                  ? fmt::format("; contract --to {:03} can run now", can_run)
+                                  : ""));
+    }
+    for (auto& database : all) {
+      if (!is_target(database)) continue;
+      StateStore state(*database.connection);
+      for (const auto& version : repositories.versions)
+        if (version.number >= first_blocked->number && version.number <= last &&
+            database.versions.at(Phase::contract) < version.number) {
+          const Unit& unit = version.units.at(Phase::contract);
+          std::vector<std::string> older;
+          for (const auto& instance : live_older_than(instances, version.number))
+            older.push_back(describe_instance(instance));
+          state.record_releases_ignored(Phase::contract, unit.version, unit.name, unit.checksum,
+                                        "run with --ignore-releases while older releases ran: " +
+                                            fmt::format("{}", fmt::join(older, "; ")));
+        }
+    }
   }
 
   // DESIGN §6: on each selected database, the journaled units that stopped part-way are
@@ -464,6 +546,7 @@ struct Engine::Impl {
           status.problems.push_back(fmt::format("tandem trigger {} on {} was left behind", trigger.name, trigger.table));
       }
     }
+    if (ReleaseRegistry registry(*database.connection); registry.exists()) status.releases = registry.instances(target.name);
     if (!status.problems.empty()) status.readiness = Readiness::out_of_order;
     else if (v.at(Phase::expand) < status.latest) status.readiness = Readiness::expand_needed;
     else if (v.at(Phase::migrate) < status.latest) status.readiness = Readiness::migrate_needed;
@@ -490,6 +573,13 @@ RunReport Engine::upgrade(const RunOptions& options) {
 std::vector<DatabaseStatus> Engine::status(const RunOptions& options) {
   std::vector<DatabaseStatus> result;
   for (const auto* target : impl_->selected(options)) result.push_back(impl_->status_of(*target));
+  // Contract is blocked where a live release older than the newest version runs in any
+  // database shown (DESIGN §15).
+  std::vector<ReleaseInstance> instances;
+  for (const auto& database : result) instances.insert(instances.end(), database.releases.begin(), database.releases.end());
+  for (auto& database : result)
+    if (database.readiness == Readiness::contract_needed && !live_older_than(instances, database.latest).empty())
+      database.readiness = Readiness::contract_blocked;
   return result;
 }
 
@@ -520,6 +610,7 @@ const char* readiness_text(Readiness readiness) {
     case Readiness::expand_needed: return "expand needed";
     case Readiness::migrate_needed: return "migrate needed";
     case Readiness::contract_needed: return "contract needed";
+    case Readiness::contract_blocked: return "contract needed, but an older release still runs";
   }
   return "?";
 }
@@ -528,9 +619,10 @@ Readiness overall_readiness(const std::vector<DatabaseStatus>& databases) {
   Readiness result = Readiness::up_to_date;
   auto urgency = [](Readiness r) {
     switch (r) {
-      case Readiness::out_of_order: return 4;
-      case Readiness::expand_needed: return 3;
-      case Readiness::migrate_needed: return 2;
+      case Readiness::out_of_order: return 5;
+      case Readiness::expand_needed: return 4;
+      case Readiness::migrate_needed: return 3;
+      case Readiness::contract_blocked: return 2;
       case Readiness::contract_needed: return 1;
       case Readiness::up_to_date: return 0;
     }

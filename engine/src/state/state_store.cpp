@@ -31,6 +31,7 @@ bool StateStore::exists() {
 
 void StateStore::ensure() {
   for (const auto& sql : connection_.renderer().state_tables()) connection_.execute(sql);
+  connection_.execute(connection_.renderer().releases_table());
   for (Phase phase : kPhases)
     if (connection_.query("SELECT version FROM tandem_version WHERE phase = ?", {phase_name(phase)}).empty())
       connection_.update("INSERT INTO tandem_version (phase, version, updated_at) VALUES (?, 0, ?)",
@@ -81,7 +82,8 @@ void StateStore::close_dead_runs() {
 
 std::string StateStore::last_status(Phase phase, const std::string& version) {
   const auto rows = connection_.query(
-      "SELECT status FROM tandem_history WHERE id = (SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?)",
+      "SELECT status FROM tandem_history WHERE id = (SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ? "
+      "AND status <> 'releases_ignored')",
       {phase_name(phase), version});
   return rows.empty() ? "" : rows[0][0].value_or("");
 }
@@ -90,6 +92,12 @@ void StateStore::record_failure(Phase phase, const std::string& version, const s
                                 const std::string& checksum, int step, const std::string& error) {
   const long long id = start_history(phase, version, name, checksum);
   finish_history(id, "failed", step, error);
+}
+
+void StateStore::record_releases_ignored(Phase phase, const std::string& version, const std::string& name,
+                                         const std::string& checksum, const std::string& releases) {
+  const long long id = start_history(phase, version, name, checksum);
+  finish_history(id, "releases_ignored", 0, releases);
 }
 
 std::vector<HistoryEntry> StateStore::history() {

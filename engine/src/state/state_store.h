@@ -37,6 +37,10 @@ class StateStore {
   std::string last_status(Phase phase, const std::string& version);
   void record_failure(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
                       int step, const std::string& error);
+  // A contract run with --ignore-releases while `releases` (described) still ran: a row
+  // of its own (status releases_ignored), which last_status passes over.
+  void record_releases_ignored(Phase phase, const std::string& version, const std::string& name,
+                               const std::string& checksum, const std::string& releases);
   std::vector<HistoryEntry> history();
 
   // The plan of a unit whose steps cannot share one transaction: its steps, how many

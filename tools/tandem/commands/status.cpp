@@ -7,9 +7,43 @@
 
 namespace tandem::cli {
 
+namespace {
+
+nlohmann::json release_json(const ReleaseInstance& instance) {
+  return {{"service", instance.service},          {"instance", instance.instance},
+          {"release", instance.release},          {"host", instance.host},
+          {"pid", instance.pid},                  {"heartbeat_at", instance.heartbeat_at},
+          {"seconds_since_heartbeat", instance.seconds_since_heartbeat}, {"live", instance.live}};
+}
+
+// status --serves N (DESIGN §11, §15): expand N has run and contract N+1 has not, on
+// every database.
+int serves(const std::vector<DatabaseStatus>& databases, long long release, Format format) {
+  std::vector<std::string> reasons;
+  for (const auto& database : databases) {
+    const long long expand = database.versions.at(Phase::expand), contract = database.versions.at(Phase::contract);
+    if (expand < release)
+      reasons.push_back(fmt::format("{}: expand is at {:03}, release {:03} needs expand {:03}", database.name, expand,
+                                    release, release));
+    if (contract > release)
+      reasons.push_back(fmt::format("{}: contract is at {:03}, which removed what release {:03} reads", database.name,
+                                    contract, release));
+  }
+  if (format == Format::json)
+    std::cout << nlohmann::json{{"release", release}, {"serves", reasons.empty()}, {"reasons", reasons}}.dump(2) << "\n";
+  else if (reasons.empty())
+    std::cout << fmt::format("the schema serves release {:03}\n", release);
+  else
+    std::cout << fmt::format("the schema does not serve release {:03}:\n  {}\n", release, fmt::join(reasons, "\n  "));
+  return reasons.empty() ? 0 : 1;
+}
+
+}  // namespace
+
 int run_status(const CommandLine& line) {
   Engine engine(line.deployment());
   const auto databases = engine.status(line.run_options());
+  if (line.serves) return serves(databases, *line.serves, line.format);
   const Readiness overall = overall_readiness(databases);
   if (line.format == Format::json) {
     nlohmann::json out = nlohmann::json::array();
@@ -24,7 +58,12 @@ int run_status(const CommandLine& line) {
                      {"state", readiness_text(database.readiness)},
                      {"code", static_cast<int>(database.readiness)},
                      {"problems", database.problems},
-                     {"half_applied", database.half_applied}});
+                     {"half_applied", database.half_applied},
+                     {"releases", [&] {
+                        nlohmann::json releases = nlohmann::json::array();
+                        for (const auto& instance : database.releases) releases.push_back(release_json(instance));
+                        return releases;
+                      }()}});
     std::cout << nlohmann::json{{"databases", out}, {"state", readiness_text(overall)}, {"code", static_cast<int>(overall)}}
                      .dump(2)
               << "\n";
@@ -39,6 +78,10 @@ int run_status(const CommandLine& line) {
                                readiness_text(database.readiness));
       for (const auto& problem : database.problems) std::cout << "    ! " << problem << "\n";
       for (const auto& unit : database.half_applied) std::cout << "    ~ " << unit << "\n";
+      for (const auto& instance : database.releases)
+        std::cout << fmt::format("    {} release {:03} {}/{} (host {}, pid {}), last heartbeat {} s ago\n",
+                                 instance.live ? "live " : "stale", instance.release, instance.service,
+                                 instance.instance, instance.host, instance.pid, instance.seconds_since_heartbeat);
       if (line.verbose) std::cout << "    " << database.url << "\n";
     }
     std::cout << "deployment: " << readiness_text(overall) << "\n";

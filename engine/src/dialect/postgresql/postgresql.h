@@ -44,6 +44,9 @@ class PostgresqlRenderer final : public SqlRenderer {
 
   std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
+  std::string releases_table() const override;
+  std::string release_heartbeat() const override;
+  std::string server_utc_now() const override;
 
   // The PostgreSQL type for a portable type, or `type` itself when it is not one (a
   // type as a snapshot reports it). Enums need their column: see column_type.

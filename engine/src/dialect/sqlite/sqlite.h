@@ -39,6 +39,9 @@ class SqliteRenderer final : public SqlRenderer {
 
   std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
+  std::string releases_table() const override;
+  std::string release_heartbeat() const override;
+  std::string server_utc_now() const override;
 
   // SQLite cannot alter columns or constraints in place: the table is rebuilt under
   // its own name (create, copy, drop, rename), its indexes and triggers recreated.
