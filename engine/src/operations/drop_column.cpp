@@ -2,9 +2,9 @@
 
 #include <regex>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
