@@ -1,8 +1,36 @@
-// The dialect interface: everything tandem needs from a database, in two halves.
-// SqlRenderer turns operations into SQL text (pure, no connection needed, so dry
-// runs and `check` can use it); Connection runs SQL, reads the schema and takes the
-// run lock. Each dialect folder (sqlite/, later postgresql/ and mysql/) holds the
-// same files: connection, render, triggers, inspect, lock.
+// The dialect interface: everything tandem needs from a database, in three parts.
+// SqlRenderer (operations/renderer.h) turns operations into SQL text (pure, no
+// connection, so dry runs and `check` can use it); Connection runs SQL, reads the
+// schema and takes the run lock; Dialect ties them to URL schemes and holds what the
+// rest of the engine asks about a dialect without a connection (the state tables' types,
+// verify's scratch databases). Nothing outside dialect/ branches on DialectKind: it asks
+// one of these three.
+//
+// How to add a dialect (the three existing folders, sqlite/, postgresql/, mysql/, are
+// the examples; each holds the same files):
+//  1. Make dialect/<name>/ with <name>.h declaring its SqlRenderer and Connection
+//     subclasses, and add its value to DialectKind (tandem/url.h) and its scheme to
+//     DatabaseUrl::parse.
+//  2. render.cpp: the SqlRenderer. Override what the ANSI defaults of
+//     dialect/render_common.cpp get wrong for it, and every pure method; column_type maps
+//     the portable types of DESIGN §2.
+//  3. triggers.cpp: sync_column, sync_table, forbid_writes and drop_trigger (DESIGN §4).
+//     Each step lists in `installs` what it creates, so contract drops exactly that.
+//  4. connection.cpp: the Connection, every method as its comment below says, with
+//     `?` placeholders bound as values and errors as Error(step_failed) carrying the SQL.
+//  5. inspect.cpp: snapshot() as a schema::Schema, tandem's own tables left out.
+//  6. lock.cpp: lock(), a run lock that the server releases when the process dies.
+//  7. normalize.cpp: its DialectNormalizer (dialect/normalize.h), so compare and verify
+//     see a declared model and a live snapshot alike.
+//  8. dialect.cpp: its Dialect (below): schemes, factories, state-table types, scratch
+//     databases. Then add it to the list in dialect/registry.cpp; that is the one file
+//     outside its folder that names it.
+//  9. Run the suite with its server (tools/test-servers.sh): every dialect passes the
+//     same tests.
+// Not yet behind this interface, so a new dialect also edits them: sql/lexer.cpp (its
+// quoting and comment rules), the dialects operations/common.cpp and raw_sql.cpp read
+// expressions and plain sql steps by, archive/, and url.cpp and deployment.cpp (the URL).
+// tools/check-layers.sh lists what still names a DialectKind value.
 #pragma once
 
 #include <chrono>
@@ -28,6 +56,9 @@ class RunLock {
   virtual ~RunLock() = default;
 };
 
+// One session on one database, used by one thread. Opened by connect() for each database
+// of a run (the lock takes a session of its own where the dialect needs one), closed when
+// destroyed.
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -35,6 +66,7 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // The dialect's one renderer (Dialect::renderer()); the runners render each step with it.
   virtual const SqlRenderer& renderer() const = 0;
   DialectKind kind() const { return renderer().kind(); }
   // The database's URL as it may be printed (no password).
@@ -42,13 +74,20 @@ class Connection {
 
   // Runs exactly one statement (a trailing ';' and comments aside): a text holding a
   // second one is refused, never run, so nothing rides along with what tandem meant to
-  // run. Throws Error(step_failed) carrying the SQL.
+  // run. Throws Error(step_failed) carrying the SQL. Called by the unit runner for each
+  // step, and for the state tables' DDL.
   virtual void execute(const std::string& sql) = 0;
-  // Runs one statement with `?` placeholders bound to `params`; returns its rows.
+  // Runs one statement with `?` placeholders bound to `params` (nullopt binds NULL);
+  // returns its rows, none for a query that matches nothing. Called by the state store,
+  // the batch runner (key fetches) and inspect.
   virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) = 0;
-  // Runs one statement with `?` placeholders; returns the number of rows changed.
+  // Runs one statement with `?` placeholders; returns the number of rows changed (0 when
+  // none matched). Called by the state store and for each batch.
   virtual long long update(const std::string& sql, const std::vector<Value>& params = {}) = 0;
 
+  // Called around a transactional unit, each batch, each journaled step where DDL is
+  // transactional, and state writes that go together. Not nested: begin() inside an open
+  // transaction is a caller's bug. rollback() with none open is no error.
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
@@ -61,7 +100,9 @@ class Connection {
   // Whether DDL can be rolled back (SQLite, PostgreSQL): a unit then runs in one transaction.
   virtual bool transactional_ddl() const = 0;
 
-  // The application's schema: tandem's own tables left out, tandem triggers kept.
+  // The application's schema: tandem's own tables left out, tandem triggers kept; an empty
+  // Schema for an empty database. Called before and after each unit (the phase rules),
+  // before each operation renders, by dry runs, status, compare and verify.
   virtual schema::Schema snapshot() = 0;
 
   // How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout,
@@ -70,7 +111,8 @@ class Connection {
   // its write lock queues nobody behind it).
   virtual void set_lock_timeout(std::chrono::milliseconds timeout) = 0;
   // Whether `error`, thrown by execute(), means the statement lost a lock fight (lock
-  // timeout, deadlock) and may be retried.
+  // timeout, deadlock) and may be retried. Called by the runners' retry loop; false for
+  // any other error, an Error not from this connection included.
   virtual bool is_lock_timeout(const Error& error) const = 0;
   // Whether `error` means the statement's effect is already there (column or index
   // exists, object to drop is gone): a journaled step re-run after a crash is then done.
@@ -79,8 +121,11 @@ class Connection {
   // (PostgreSQL: the INVALID index of a killed CREATE INDEX CONCURRENTLY).
   virtual void clean_up_interrupted(const Step& step) { (void)step; }
 
-  // Takes the run lock, waiting up to `wait`; throws Error(lock_held) naming the holder.
-  // `holder` (host, pid, time) is what a waiting run is shown.
+  // Takes the run lock, waiting up to `wait` (0: not at all); throws Error(lock_held)
+  // naming the holder. Called once per database at the start of every run that may
+  // write, before the state tables are read. `holder` (host, pid, time) is what a waiting
+  // run is shown. The lock must go when the RunLock is destroyed and when the process
+  // dies, so a killed run never leaves it held.
   virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
 };
 
@@ -89,6 +134,68 @@ class Connection {
 // missing instead of becoming an empty database. Server databases are never created by
 // connecting, and ignore it.
 enum class Access { read_write, read_only };
+
+class DialectNormalizer;
+
+// Column types of tandem's own state tables (state/state_store.cpp writes their DDL once).
+enum class StateType {
+  short_text,  // a name, a version, a time stamp, a checksum: at most `length` characters, fit for a key
+  long_text,   // an error message, a cursor
+  document,    // a JSON document of any size (a journal's plan, a schema)
+  integer,
+  bigint,
+  serial_key,  // the whole definition of an auto-numbered primary key column's type
+};
+
+// A dialect as the registry knows it: one instance per dialect, defined in
+// dialect/<name>/dialect.cpp and listed in dialect/registry.cpp. Stateless and shared.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  virtual DialectKind kind() const = 0;
+  // The URL schemes that name it, its own name first (dialect_name()): "postgresql",
+  // "postgres".
+  virtual std::vector<std::string> schemes() const = 0;
+
+  // Called by connect() for every database tandem opens. Throws Error(unreachable),
+  // never quoting the password; a server dialect ignores `access`.
+  virtual std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access) const = 0;
+  // Called for dry runs and static checks with no connection, and by Connection::renderer.
+  virtual const SqlRenderer& renderer() const = 0;
+  // Called by compare and verify to bring a model and a snapshot to one form.
+  virtual const DialectNormalizer& normalizer() const = 0;
+
+  // Called by the engine before a dry run opens a database: whether the database `url`
+  // names is known not to exist without connecting (SQLite: its file is missing), so the
+  // dry run simulates from empty. Servers: false (connecting tells).
+  virtual bool is_missing(const DatabaseUrl& url) const { (void)url; return false; }
+
+  // Called once per database by the state store, for each column of tandem's tables.
+  // `length` is the longest text a short_text holds (a dialect whose text types have no
+  // length ignores it).
+  virtual std::string state_type(StateType type, int length) const = 0;
+  // Appended to each CREATE TABLE of a state table (MySQL: engine and collation). Empty
+  // by default.
+  virtual std::string state_table_options() const { return ""; }
+
+  // Called by verify for --dev-db: whether it can make scratch databases on a server of
+  // this dialect. false (SQLite): verify makes its own files and refuses --dev-db.
+  virtual bool makes_scratch_databases() const { return false; }
+  // Called by verify, on a connection to the --dev-db server, for each role: makes the
+  // empty database `name` (the name is tandem's own, safe to quote). Only called when
+  // makes_scratch_databases().
+  virtual void create_database(Connection& admin, const std::string& name) const;
+  // Called when verify ends, however it ends: drops `name`, even when a connection the
+  // engine left open still uses it; IF EXISTS, so a database never made is no error.
+  virtual void drop_database(Connection& admin, const std::string& name) const;
+};
+
+// Every dialect, in the order messages list them (postgresql, mysql, sqlite).
+const std::vector<const Dialect*>& dialects();
+// The dialect of `kind`.
+const Dialect& dialect_of(DialectKind kind);
+// The dialect a URL scheme names, or nullptr.
+const Dialect* dialect_for_scheme(const std::string& scheme);
 
 // Opens a connection for the URL's dialect; throws Error(unreachable) without the password.
 std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access = Access::read_write);

@@ -16,14 +16,7 @@ std::string DialectNormalizer::canonical_type(const std::string& type) const {
   return respell(type);
 }
 
-const DialectNormalizer& normalizer_for(DialectKind kind) {
-  switch (kind) {
-    case DialectKind::sqlite: return sqlite::normalizer();
-    case DialectKind::postgresql: return postgresql::normalizer();
-    case DialectKind::mysql: return mysql::normalizer();
-  }
-  return sqlite::normalizer();
-}
+const DialectNormalizer& normalizer_for(DialectKind kind) { return dialect_of(kind).normalizer(); }
 
 std::string enum_type(const std::vector<std::string>& values) { return fmt::format("enum({})", fmt::join(values, ",")); }
 

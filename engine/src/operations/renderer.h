@@ -82,8 +82,6 @@ class SqlRenderer {
   virtual std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const = 0;
   virtual std::vector<Step> drop_trigger(const TriggerRecord& record) const = 0;
 
-  // DDL for tandem's own state tables, run once per database.
-  virtual std::vector<std::string> state_tables() const = 0;
   // Statements that let the migrate phase's own writes pass forbid_writes triggers
   // (on = true) and close that door again (on = false), within the same transaction.
   virtual std::vector<std::string> bypass_forbid(bool on) const = 0;

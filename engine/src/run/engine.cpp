@@ -76,9 +76,7 @@ struct Engine::Impl {
   Open open(const DatabaseTarget& target, bool dry_run, bool read_only) {
     Open database;
     database.target = &target;
-    const bool missing_file = target.url.dialect == DialectKind::sqlite && !target.url.is_memory() &&
-                              !std::filesystem::exists(target.url.database);
-    if (dry_run && missing_file) return database;
+    if (dry_run && dialect_of(target.url.dialect).is_missing(target.url)) return database;
     database.connection = connect(target.url, read_only ? Access::read_only : Access::read_write);
     StateStore state(*database.connection);
     if (state.exists()) database.versions = state.versions();

@@ -20,6 +20,46 @@ std::string utc_now() {
   return buffer;
 }
 
+namespace {
+
+// tandem's own tables, written once for every dialect: each names its column types
+// (StateType) and table options.
+std::vector<std::string> state_tables(const Dialect& dialect, const SqlRenderer& sql) {
+  auto type = [&](StateType kind, int length = 0) { return dialect.state_type(kind, length); };
+  const std::string name = type(StateType::short_text, 191);
+  const std::string phase = type(StateType::short_text, 16);
+  const std::string version = type(StateType::short_text, 32);
+  const std::string time = type(StateType::short_text, 32);
+  const std::string checksum = type(StateType::short_text, 64);
+  const std::string options = dialect.state_table_options();
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase {} PRIMARY KEY, version {} NOT NULL, "
+                  "updated_at {} NOT NULL){}",
+                  phase, type(StateType::bigint), time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_history (id {}, phase {} NOT NULL, version {} NOT NULL, "
+                  "name {} NOT NULL, checksum {} NOT NULL, status {} NOT NULL, step {} NOT NULL DEFAULT 0, error {}, "
+                  "started_at {} NOT NULL, finished_at {}, tool_version {} NOT NULL){}",
+                  type(StateType::serial_key), phase, version, name, checksum, phase, type(StateType::integer),
+                  type(StateType::long_text), time, time, type(StateType::short_text, 64), options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name {} PRIMARY KEY, version {} NOT NULL, "
+                  "table_name {} NOT NULL, function_name {}, created_at {} NOT NULL){}",
+                  name, version, name, name, time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_progress (phase {} NOT NULL, version {} NOT NULL, "
+                  "operation {} NOT NULL, {} {}, rows_done {} NOT NULL DEFAULT 0, rows_found {}, "
+                  "done {} NOT NULL DEFAULT 0, updated_at {} NOT NULL, PRIMARY KEY (phase, version, operation)){}",
+                  phase, version, type(StateType::integer), sql.quote("cursor"), type(StateType::long_text),
+                  type(StateType::bigint), type(StateType::bigint), type(StateType::integer), time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_bypass (active {} NOT NULL){}", type(StateType::integer), options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_journal (phase {} NOT NULL, version {} NOT NULL, "
+                  "checksum {} NOT NULL, step {} NOT NULL, plan {} NOT NULL, before_schema {} NOT NULL, "
+                  "PRIMARY KEY (phase, version)){}",
+                  phase, version, checksum, type(StateType::integer), type(StateType::document),
+                  type(StateType::document), options),
+  };
+}
+
+}  // namespace
+
 bool StateStore::exists() {
   try {
     connection_.query("SELECT phase FROM tandem_version WHERE 1 = 0");
@@ -30,7 +70,7 @@ bool StateStore::exists() {
 }
 
 void StateStore::ensure() {
-  for (const auto& sql : connection_.renderer().state_tables()) connection_.execute(sql);
+  for (const auto& sql : state_tables(dialect_of(connection_.kind()), connection_.renderer())) connection_.execute(sql);
   for (Phase phase : kPhases)
     if (connection_.query("SELECT version FROM tandem_version WHERE phase = ?", {phase_name(phase)}).empty())
       connection_.update("INSERT INTO tandem_version (phase, version, updated_at) VALUES (?, 0, ?)",

@@ -15,6 +15,11 @@ typedef struct st_mysql MYSQL;
 
 namespace tandem::mysql {
 
+// Appended to the CREATE TABLE of tandem's own tables: InnoDB, text compared byte for byte.
+constexpr const char* kTableOptions = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+// The table that records who holds the run lock (lock.cpp): tandem's, not the application's.
+constexpr const char* kLockTable = "tandem_lock";
+
 class MysqlRenderer final : public SqlRenderer {
  public:
   DialectKind kind() const override { return DialectKind::mysql; }
@@ -52,7 +57,6 @@ class MysqlRenderer final : public SqlRenderer {
   std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
-  std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
 
   // The MySQL type for a portable type, or `type` itself when it is not one (a type as

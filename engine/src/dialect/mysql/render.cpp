@@ -309,38 +309,6 @@ std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContex
   return sql;
 }
 
-std::vector<std::string> MysqlRenderer::state_tables() const {
-  // Keys are varchar(191) at most: utf8mb4 index keys of older row formats stop at 767 bytes.
-  // `cursor` is a reserved word in MySQL.
-  constexpr const char* kTable = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-  return {
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase varchar(16) NOT NULL PRIMARY KEY, "
-                  "version bigint NOT NULL, updated_at varchar(32) NOT NULL){}",
-                  kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_history (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, "
-                  "phase varchar(16) NOT NULL, version varchar(32) NOT NULL, name varchar(191) NOT NULL, "
-                  "checksum varchar(64) NOT NULL, status varchar(16) NOT NULL, step int NOT NULL DEFAULT 0, "
-                  "error mediumtext, started_at varchar(32) NOT NULL, finished_at varchar(32), "
-                  "tool_version varchar(64) NOT NULL){}",
-                  kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name varchar(191) NOT NULL PRIMARY KEY, "
-                  "version varchar(32) NOT NULL, table_name varchar(191) NOT NULL, function_name varchar(191), "
-                  "created_at varchar(32) NOT NULL){}",
-                  kTable),
-      fmt::format(
-          "CREATE TABLE IF NOT EXISTS tandem_progress (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
-          "operation int NOT NULL, `cursor` mediumtext, rows_done bigint NOT NULL DEFAULT 0, rows_found bigint, "
-          "done int NOT NULL DEFAULT 0, updated_at varchar(32) NOT NULL, PRIMARY KEY (phase, version, operation)){}",
-          kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_bypass (active int NOT NULL){}", kTable),
-      fmt::format(
-          "CREATE TABLE IF NOT EXISTS tandem_journal (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
-          "checksum varchar(64) NOT NULL, step int NOT NULL, plan longtext NOT NULL, "
-          "before_schema longtext NOT NULL, PRIMARY KEY (phase, version)){}",
-          kTable),
-  };
-}
-
 // A user variable lives in tandem's session only: the application's sessions never see
 // it, and the forbid triggers read it for free. tandem_bypass stays empty here.
 std::vector<std::string> MysqlRenderer::bypass_forbid(bool on) const {

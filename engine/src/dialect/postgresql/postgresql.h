@@ -42,7 +42,6 @@ class PostgresqlRenderer final : public SqlRenderer {
   std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
-  std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
 
   // The PostgreSQL type for a portable type, or `type` itself when it is not one (a

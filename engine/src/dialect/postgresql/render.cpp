@@ -265,25 +265,6 @@ std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderC
   return sql;
 }
 
-std::vector<std::string> PostgresqlRenderer::state_tables() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS tandem_version (phase text PRIMARY KEY, version bigint NOT NULL, "
-      "updated_at text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_history (id bigserial PRIMARY KEY, phase text NOT NULL, "
-      "version text NOT NULL, name text NOT NULL, checksum text NOT NULL, status text NOT NULL, "
-      "step integer NOT NULL DEFAULT 0, error text, started_at text NOT NULL, finished_at text, "
-      "tool_version text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name text PRIMARY KEY, version text NOT NULL, "
-      "table_name text NOT NULL, function_name text, created_at text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_progress (phase text NOT NULL, version text NOT NULL, "
-      "operation integer NOT NULL, cursor text, rows_done bigint NOT NULL DEFAULT 0, rows_found bigint, "
-      "done integer NOT NULL DEFAULT 0, updated_at text NOT NULL, PRIMARY KEY (phase, version, operation))",
-      "CREATE TABLE IF NOT EXISTS tandem_bypass (active integer NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_journal (phase text NOT NULL, version text NOT NULL, checksum text NOT NULL, "
-      "step integer NOT NULL, plan text NOT NULL, before_schema text NOT NULL, PRIMARY KEY (phase, version))",
-  };
-}
-
 // A transaction-local setting: only tandem's own transaction sees it, and it ends with
 // that transaction even if the run is killed.
 std::vector<std::string> PostgresqlRenderer::bypass_forbid(bool on) const {

@@ -216,25 +216,6 @@ std::string SqliteRenderer::copy_rows(const ops::CopyRows& op, const RenderConte
   return sql;
 }
 
-std::vector<std::string> SqliteRenderer::state_tables() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS tandem_version (phase TEXT PRIMARY KEY, version INTEGER NOT NULL, "
-      "updated_at TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_history (id INTEGER PRIMARY KEY AUTOINCREMENT, phase TEXT NOT NULL, "
-      "version TEXT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL, "
-      "step INTEGER NOT NULL DEFAULT 0, error TEXT, started_at TEXT NOT NULL, finished_at TEXT, "
-      "tool_version TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name TEXT PRIMARY KEY, version TEXT NOT NULL, "
-      "table_name TEXT NOT NULL, function_name TEXT, created_at TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_progress (phase TEXT NOT NULL, version TEXT NOT NULL, "
-      "operation INTEGER NOT NULL, cursor TEXT, rows_done INTEGER NOT NULL DEFAULT 0, rows_found INTEGER, "
-      "done INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (phase, version, operation))",
-      "CREATE TABLE IF NOT EXISTS tandem_bypass (active INTEGER NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_journal (phase TEXT NOT NULL, version TEXT NOT NULL, checksum TEXT NOT NULL, "
-      "step INTEGER NOT NULL, plan TEXT NOT NULL, before_schema TEXT NOT NULL, PRIMARY KEY (phase, version))",
-  };
-}
-
 // SQLite has one writer at a time and the row never commits: while it exists only
 // tandem's own transaction can be writing.
 std::vector<std::string> SqliteRenderer::bypass_forbid(bool on) const {

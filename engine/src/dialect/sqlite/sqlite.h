@@ -37,7 +37,6 @@ class SqliteRenderer final : public SqlRenderer {
   std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
-  std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
 
   // SQLite cannot alter columns or constraints in place: the table is rebuilt under
