@@ -27,7 +27,7 @@ void CreateIndex::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> CreateIndex::render(const RenderContext& context) const {
-  return context.sql.create_index(table, index, context);
+  return context.sql.create_index(*this, context);
 }
 
 std::string CreateIndex::describe() const {

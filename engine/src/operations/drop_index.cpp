@@ -19,7 +19,7 @@ void DropIndex::validate(ValidationContext& context) const {
   context.require_identifier(name, "index");
 }
 
-std::vector<Step> DropIndex::render(const RenderContext& context) const { return context.sql.drop_index(table, name); }
+std::vector<Step> DropIndex::render(const RenderContext& context) const { return context.sql.drop_index(*this, context); }
 
 std::string DropIndex::describe() const { return fmt::format("drop index {} on {}", name, table); }
 

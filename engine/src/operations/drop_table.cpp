@@ -15,7 +15,7 @@ DropTable DropTable::parse(FieldReader& fields) {
 
 void DropTable::validate(ValidationContext& context) const { context.require_identifier(name, "table"); }
 
-std::vector<Step> DropTable::render(const RenderContext& context) const { return context.sql.drop_table(name); }
+std::vector<Step> DropTable::render(const RenderContext& context) const { return context.sql.drop_table(*this, context); }
 
 std::string DropTable::describe() const { return fmt::format("drop table {}", name); }
 

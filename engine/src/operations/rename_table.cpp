@@ -19,7 +19,7 @@ void RenameTable::validate(ValidationContext& context) const {
   context.require_identifier(to, "table");
 }
 
-std::vector<Step> RenameTable::render(const RenderContext& context) const { return context.sql.rename_table(*this); }
+std::vector<Step> RenameTable::render(const RenderContext& context) const { return context.sql.rename_table(*this, context); }
 
 std::string RenameTable::describe() const { return fmt::format("rename table {} to {}", from, to); }
 

@@ -49,29 +49,27 @@ class SqlRenderer {
   // The longest identifier the server keeps, in bytes (0: no limit).
   virtual size_t name_limit() const { return 0; }
 
+  // One method per operation that has SQL of its own, each called by that operation's
+  // render() (operations/<name>.cpp) with the schema before it, and by repair for the
+  // drops that undo a half-applied unit. Each returns the statements in order; none
+  // returns an empty list.
   virtual std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const;
-  virtual std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,
-                                       const RenderContext& context) const;
-  virtual std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
-                                         const RenderContext& context) const;
+  virtual std::vector<Step> add_column(const ops::AddColumn& op, const RenderContext& context) const;
+  virtual std::vector<Step> create_index(const ops::CreateIndex& op, const RenderContext& context) const;
   virtual std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const;
   virtual std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const;
   virtual std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const;
-  virtual std::vector<Step> create_view(const ops::CreateView& op) const;
-  virtual std::vector<Step> set_nullable(const std::string& table, const std::string& column,
-                                         const RenderContext& context) const = 0;
-  virtual std::vector<Step> set_not_null(const std::string& table, const std::string& column,
-                                         const RenderContext& context) const = 0;
+  virtual std::vector<Step> create_view(const ops::CreateView& op, const RenderContext& context) const;
+  virtual std::vector<Step> set_nullable(const ops::SetNullable& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> set_not_null(const ops::SetNotNull& op, const RenderContext& context) const = 0;
   virtual std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const = 0;
-  virtual std::vector<Step> drop_column(const std::string& table, const std::string& column,
-                                        const RenderContext& context) const;
-  virtual std::vector<Step> drop_table(const std::string& table) const;
-  virtual std::vector<Step> drop_index(const std::string& table, const std::string& index) const;
-  virtual std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
-                                            const RenderContext& context) const = 0;
-  virtual std::vector<Step> drop_view(const std::string& view) const;
-  virtual std::vector<Step> rename_column(const ops::RenameColumn& op) const;
-  virtual std::vector<Step> rename_table(const ops::RenameTable& op) const;
+  virtual std::vector<Step> drop_column(const ops::DropColumn& op, const RenderContext& context) const;
+  virtual std::vector<Step> drop_table(const ops::DropTable& op, const RenderContext& context) const;
+  virtual std::vector<Step> drop_index(const ops::DropIndex& op, const RenderContext& context) const;
+  virtual std::vector<Step> drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const = 0;
+  virtual std::vector<Step> drop_view(const ops::DropView& op, const RenderContext& context) const;
+  virtual std::vector<Step> rename_column(const ops::RenameColumn& op, const RenderContext& context) const;
+  virtual std::vector<Step> rename_table(const ops::RenameTable& op, const RenderContext& context) const;
 
   // Data statements (unbatched forms).
   virtual std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const = 0;

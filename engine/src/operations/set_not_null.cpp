@@ -20,7 +20,7 @@ void SetNotNull::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> SetNotNull::render(const RenderContext& context) const {
-  return context.sql.set_not_null(table, column, context);
+  return context.sql.set_not_null(*this, context);
 }
 
 std::string SetNotNull::describe() const { return fmt::format("make {}.{} NOT NULL", table, column); }

@@ -125,8 +125,9 @@ std::vector<Step> MysqlRenderer::create_table(const ops::CreateTable& op, const 
   return steps;
 }
 
-std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
-                                            const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::add_column(const ops::AddColumn& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const ops::ColumnSpec& column = op.column;
   std::string sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), column_definition(column, table));
   if (column.references) {
     // MySQL ignores REFERENCES written on a column: the key is a table constraint. Adding
@@ -143,13 +144,14 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
   }
   std::vector<Step> steps{{sql}};
   if (column.unique)
-    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
+    for (auto& step : create_index({table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}}, context))
       steps.push_back(step);
   return steps;
 }
 
-std::vector<Step> MysqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
-                                              const RenderContext&) const {
+std::vector<Step> MysqlRenderer::create_index(const ops::CreateIndex& op, const RenderContext&) const {
+  const std::string& table = op.table;
+  const ops::IndexSpec& index = op.index;
   return {{fmt::format("ALTER TABLE {} ADD {}INDEX {} ({}){}", quote(table), index.unique ? "UNIQUE " : "",
                        quote(index.name), quoted_list(*this, index.columns), kOnline)}};
 }
@@ -208,16 +210,18 @@ Step MysqlRenderer::modify_column(const std::string& table, const schema::Column
   return {fmt::format("ALTER TABLE {} MODIFY COLUMN {}{}", quote(table), definition, algorithm)};
 }
 
-std::vector<Step> MysqlRenderer::set_nullable(const std::string& table, const std::string& column,
-                                              const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::set_nullable(const ops::SetNullable& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   schema::Column changed =
       ops::require_column(ops::require_table(context.schema, table, "set_nullable"), column, "set_nullable");
   changed.nullable = true;
   return {modify_column(table, changed, kOnline)};
 }
 
-std::vector<Step> MysqlRenderer::set_not_null(const std::string& table, const std::string& column,
-                                              const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::set_not_null(const ops::SetNotNull& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   schema::Column changed =
       ops::require_column(ops::require_table(context.schema, table, "set_not_null"), column, "set_not_null");
   // Online too: InnoDB checks the existing rows while it rebuilds (strict mode makes a NULL fail it).
@@ -234,8 +238,9 @@ std::vector<Step> MysqlRenderer::alter_type(const ops::AlterType& op, const Rend
   return {modify_column(op.table, changed, "")};
 }
 
-std::vector<Step> MysqlRenderer::drop_column(const std::string& table_name, const std::string& column,
-                                             const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::drop_column(const ops::DropColumn& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& column = op.column;
   const auto& table = ops::require_table(context.schema, table_name, "drop_column");
   ops::require_column(table, column, "drop_column");
   // MySQL would narrow a many-column index or unique key to the columns left, and refuses
@@ -254,12 +259,13 @@ std::vector<Step> MysqlRenderer::drop_column(const std::string& table_name, cons
   return {{fmt::format("ALTER TABLE {} {}", quote(table_name), fmt::join(clauses, ", "))}};
 }
 
-std::vector<Step> MysqlRenderer::drop_index(const std::string& table, const std::string& index) const {
-  return {{fmt::format("ALTER TABLE {} DROP INDEX {}", quote(table), quote(index))}};
+std::vector<Step> MysqlRenderer::drop_index(const ops::DropIndex& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} DROP INDEX {}", quote(op.table), quote(op.name))}};
 }
 
-std::vector<Step> MysqlRenderer::drop_constraint(const std::string& table_name, const std::string& name,
-                                                 const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& name = op.name;
   const auto& table = ops::require_table(context.schema, table_name, "drop_constraint");
   auto named = [&](const auto& items) {
     return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.name == name; });
@@ -277,7 +283,7 @@ std::vector<Step> MysqlRenderer::drop_constraint(const std::string& table_name, 
   return {{fmt::format("ALTER TABLE {} {}{}", quote(table_name), clause, quote(name))}};
 }
 
-std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op) const {
+std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op, const RenderContext&) const {
   return {{fmt::format("RENAME TABLE {} TO {}", quote(op.from), quote(op.to))}};
 }
 
