@@ -179,8 +179,6 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       ++step_count;
       pause_after_step();
     };
-    if (unit.phase == Phase::migrate)
-      for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
     if (unit.phase == Phase::contract) {
       // Contract N starts by removing every trigger expand N installed.
       for (const auto& record : state_.triggers_of(unit.version))
@@ -201,8 +199,6 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       }
     }
     check_phase_rule(unit, before, true);
-    if (unit.phase == Phase::migrate)
-      for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
     state_.set_version(unit.phase, unit.number);
     state_.finish_history(history_id, "done", step_count, std::nullopt);
     connection_.commit();
@@ -252,7 +248,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
   std::vector<Step> steps;
   for (const auto& step : nlohmann::json::parse(journal->plan)) steps.push_back(step_from_json(step));
-  const auto& sql = connection_.renderer();
   int index = journal->step;
   try {
     for (; index < static_cast<int>(steps.size()); ++index) {
@@ -266,8 +261,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
         retried = true;
         if (in_transaction) connection_.begin();
         try {
-          if (unit.phase == Phase::migrate)
-            for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
           try {
             execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
           } catch (const Error& error) {
@@ -275,8 +268,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;
           }
           fail_point_after_step(index + 1);
-          if (unit.phase == Phase::migrate)
-            for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
           for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
           state_.journal_step(unit.phase, unit.version, index + 1);
           if (in_transaction) connection_.commit();
