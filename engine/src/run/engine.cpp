@@ -308,7 +308,7 @@ struct Engine::Impl {
           if (unit.phase == Phase::expand) state.forget_triggers(unit.version);
           state.forget_journal(unit.phase, unit.version);
           const long long id = state.start_history(unit.phase, unit.version, unit.name, plan.journal.checksum);
-          state.finish_history(id, "repaired", plan.journal.step,
+          state.finish_history(id, RunStatus::repaired, plan.journal.step,
                                fmt::format("repair undid the {} applied step{} with {} statement{}", plan.journal.step,
                                            plan.journal.step == 1 ? "" : "s", plan.steps.size(),
                                            plan.steps.size() == 1 ? "" : "s"));

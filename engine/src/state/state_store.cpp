@@ -20,6 +20,25 @@ std::string utc_now() {
   return buffer;
 }
 
+const char* status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::running: return "running";
+    case RunStatus::done: return "done";
+    case RunStatus::failed: return "failed";
+    case RunStatus::incomplete: return "incomplete";
+    case RunStatus::interrupted: return "interrupted";
+    case RunStatus::repaired: return "repaired";
+  }
+  return "failed";
+}
+
+std::optional<RunStatus> parse_status(const std::string& text) {
+  for (RunStatus status : {RunStatus::running, RunStatus::done, RunStatus::failed, RunStatus::incomplete,
+                           RunStatus::interrupted, RunStatus::repaired})
+    if (text == status_name(status)) return status;
+  return std::nullopt;
+}
+
 namespace {
 
 // tandem's own tables, written once for every dialect: each names its column types
@@ -91,7 +110,8 @@ void StateStore::set_version(Phase phase, long long version) {
 
 std::map<std::pair<Phase, long long>, std::string> StateStore::applied_checksums() {
   std::map<std::pair<Phase, long long>, std::string> result;
-  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = 'done'"))
+  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = ?",
+                                           {status_name(RunStatus::done)}))
     if (auto phase = parse_phase(row[0].value_or("")))
       result[{*phase, std::stoll(row[1].value_or("0"))}] = row[2].value_or("");
   return result;
@@ -101,35 +121,38 @@ long long StateStore::start_history(Phase phase, const std::string& version, con
                                     const std::string& checksum) {
   connection_.update(
       "INSERT INTO tandem_history (phase, version, name, checksum, status, step, started_at, tool_version) "
-      "VALUES (?, ?, ?, ?, 'running', 0, ?, ?)",
-      {phase_name(phase), version, name, checksum, utc_now(), std::string(kToolVersion)});
+      "VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+      {phase_name(phase), version, name, checksum, status_name(RunStatus::running), utc_now(),
+       std::string(kToolVersion)});
   auto rows = connection_.query("SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?",
                                 {phase_name(phase), version});
   return std::stoll(rows.at(0).at(0).value_or("0"));
 }
 
-void StateStore::finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error) {
+void StateStore::finish_history(long long id, RunStatus status, int step, const std::optional<std::string>& error) {
   connection_.update("UPDATE tandem_history SET status = ?, step = ?, error = ?, finished_at = ? WHERE id = ?",
-                     {status, std::to_string(step), error, utc_now(), std::to_string(id)});
+                     {status_name(status), std::to_string(step), error, utc_now(), std::to_string(id)});
 }
 
 void StateStore::close_dead_runs() {
   connection_.update(
-      "UPDATE tandem_history SET status = 'interrupted', error = ?, finished_at = ? WHERE status = 'running'",
-      {std::string("the run was killed or lost its connection before it finished"), utc_now()});
+      "UPDATE tandem_history SET status = ?, error = ?, finished_at = ? WHERE status = ?",
+      {status_name(RunStatus::interrupted), std::string("the run was killed or lost its connection before it finished"),
+       utc_now(), status_name(RunStatus::running)});
 }
 
-std::string StateStore::last_status(Phase phase, const std::string& version) {
+std::optional<RunStatus> StateStore::last_status(Phase phase, const std::string& version) {
   const auto rows = connection_.query(
       "SELECT status FROM tandem_history WHERE id = (SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?)",
       {phase_name(phase), version});
-  return rows.empty() ? "" : rows[0][0].value_or("");
+  if (rows.empty()) return std::nullopt;
+  return parse_status(rows[0][0].value_or(""));
 }
 
 void StateStore::record_failure(Phase phase, const std::string& version, const std::string& name,
                                 const std::string& checksum, int step, const std::string& error) {
   const long long id = start_history(phase, version, name, checksum);
-  finish_history(id, "failed", step, error);
+  finish_history(id, RunStatus::failed, step, error);
 }
 
 std::vector<HistoryEntry> StateStore::history() {
