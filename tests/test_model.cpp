@@ -110,9 +110,9 @@ TEST_CASE("shadow: true declares shadow_<name> with the table's columns and noth
 }
 
 TEST_CASE("types are compared in each dialect's one spelling") {
-  const auto& sqlite = model::normalizer_for(DialectKind::sqlite);
-  const auto& postgresql = model::normalizer_for(DialectKind::postgresql);
-  const auto& mysql = model::normalizer_for(DialectKind::mysql);
+  const auto& sqlite = normalizer_for(DialectKind::sqlite);
+  const auto& postgresql = normalizer_for(DialectKind::postgresql);
+  const auto& mysql = normalizer_for(DialectKind::mysql);
   CHECK(postgresql.canonical_type("string(64)") == postgresql.canonical_type("character varying(64)"));
   CHECK(postgresql.canonical_type("integer") == postgresql.canonical_type("int4"));
   CHECK(postgresql.canonical_type("boolean") == postgresql.canonical_type("bool"));
@@ -148,7 +148,7 @@ TEST_CASE("defaults, keys and unique indexes compare by meaning") {
                       {"name", "varchar(10)", true, std::nullopt}};
   reported.unique_constraints = {{"name", {"name"}}};
   live.tables = {reported};
-  const auto& mysql = model::normalizer_for(DialectKind::mysql);
+  const auto& mysql = normalizer_for(DialectKind::mysql);
   schema::DiffOptions options;
   options.detect_renames = false;
   options.match_by_content = true;

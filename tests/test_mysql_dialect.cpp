@@ -157,7 +157,7 @@ TEST_CASE("mysql dialect: the Connection contract") {
     // InnoDB has no instant ADD COLUMN for compressed tables.
     connection->execute("CREATE TABLE packed (id int PRIMARY KEY) ROW_FORMAT=COMPRESSED");
     const auto schema = connection->snapshot();
-    const auto steps = connection->renderer().add_column("packed", {.name = "extra", .type = "integer"},
+    const auto steps = connection->renderer().add_column({"packed", {.name = "extra", .type = "integer"}},
                                                          {connection->renderer(), schema, "001", true});
     REQUIRE(steps.size() == 1);
     CHECK(steps[0].sql.find("ALGORITHM=INSTANT") != std::string::npos);

@@ -1,9 +1,11 @@
 // The release registry and the guarded contract (DESIGN §15), on every dialect.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <thread>
 
 #include "conformance.h"
@@ -66,12 +68,11 @@ struct Window {
   }
 };
 
-std::vector<Window> windows() {
-  std::vector<Window> result;
+std::vector<std::unique_ptr<Window>> windows() {
+  std::vector<std::unique_ptr<Window>> result;
   for (auto& database : scratch_databases()) {
-    Window window;
-    window.database = std::move(database);
-    result.push_back(std::move(window));
+    result.push_back(std::make_unique<Window>());
+    result.back()->database = std::move(database);
   }
   return result;
 }
@@ -89,81 +90,79 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::seconds lim
 
 TEST_CASE("releases: a heartbeating older release holds contract back until it is gone and its ttl has passed") {
   for (auto& window : windows()) {
-    CAPTURE(window.database->dialect());
-    window.open_window();
+    CAPTURE(window->database->dialect());
+    window->open_window();
     const int heartbeat = spawn_tandem({"release", "register", "--service", "app", "--release", "1", "--instance",
-                                        "old 1's", "--ttl", "3", "--every", "1", "--db", window.database->url()},
-                                       window.repos.path());
-    REQUIRE(wait_until([&] { return window.releases().size() == 1; }, std::chrono::seconds(20)));
-    const auto row = window.releases()[0];
+                                        "old 1's", "--ttl", "3", "--every", "1", "--db", window->database->url()},
+                                       window->repos.path());
+    REQUIRE(wait_until([&] { return window->releases().size() == 1; }, std::chrono::seconds(20)));
+    const auto row = window->releases()[0];
     CHECK(row["service"] == "app");
     CHECK(row["instance"] == "old 1's");
     CHECK(row["release"] == 1);
     CHECK(row["pid"] == heartbeat);
     CHECK(row["live"] == true);
 
-    const auto status = window.tandem({"status", "--check"});
+    const auto status = window->tandem({"status", "--check"});
     CHECK_MESSAGE(status.exit_code == 5, status.all());
     CHECK(contains(status.out, "live  release 001 app/old 1's"));
 
-    const auto refused = window.tandem({"contract"});
+    const auto refused = window->tandem({"contract"});
     CHECK(refused.exit_code == 1);
     CHECK_MESSAGE(contains(refused.err, fmt::format("pid {}", heartbeat)), refused.all());
     CHECK(contains(refused.err, "host " + row["host"].get<std::string>()));
     CHECK(contains(refused.err, "app/old 1's (release 1"));
     CHECK(contains(refused.err, "nothing was contracted"));
-    CHECK(window.contract_version() == 1);
-    CHECK(window.name_column_left());
+    CHECK(window->contract_version() == 1);
+    CHECK(window->name_column_left());
 
     // kill -9: no goodbye, the row stays until its ttl has passed.
     kill(heartbeat, SIGKILL);
     CHECK(wait_for(heartbeat) == -SIGKILL);
-    const auto still = window.tandem({"contract"});
+    const auto still = window->tandem({"contract"});
     CHECK_MESSAGE(still.exit_code == 1, still.all());
-    CHECK(window.contract_version() == 1);
-    REQUIRE(wait_until([&] { return window.releases()[0]["live"] == false; }, std::chrono::seconds(10)));
-    CHECK(window.tandem({"status", "--check"}).exit_code == 4);
-    const auto listed = window.tandem({"release", "list"});
+    CHECK(window->contract_version() == 1);
+    REQUIRE(wait_until([&] { return window->releases()[0]["live"] == false; }, std::chrono::seconds(10)));
+    CHECK(window->tandem({"status", "--check"}).exit_code == 4);
+    const auto listed = window->tandem({"release", "list"});
     CHECK(has_line_with(listed.out, {"app", "old 1's", "001", "stale (ttl 3 s)"}));
-    const auto ran = window.tandem({"contract"});
+    const auto ran = window->tandem({"contract"});
     CHECK_MESSAGE(ran.exit_code == 0, ran.all());
-    CHECK(window.contract_version() == 2);
-    CHECK_FALSE(window.name_column_left());
-    CHECK(window.tandem({"status", "--check"}).exit_code == 0);
+    CHECK(window->contract_version() == 2);
+    CHECK_FALSE(window->name_column_left());
+    CHECK(window->tandem({"status", "--check"}).exit_code == 0);
   }
 }
 
 TEST_CASE("releases: forget lets contract run at once, and --serves answers through the versions") {
   for (auto& window : windows()) {
-    CAPTURE(window.database->dialect());
-    write_history(window.repos.path());
-    auto serves = [&](const char* release) { return window.tandem({"status", "--serves", release}).exit_code; };
-    // Nothing applied: no release is served but 0.
-    CHECK(serves("1") == 1);
-    window.phase("expand", "1");
+    CAPTURE(window->database->dialect());
+    write_history(window->repos.path());
+    auto serves = [&](const char* release) { return window->tandem({"status", "--serves", release}).exit_code; };
+    window->phase("expand", "1");
     CHECK(serves("1") == 0);
     CHECK(serves("2") == 1);
-    window.phase("migrate", "1");
-    window.phase("contract", "1");
-    window.phase("expand", "2");
+    window->phase("migrate", "1");
+    window->phase("contract", "1");
+    window->phase("expand", "2");
     CHECK(serves("1") == 0);
     CHECK(serves("2") == 0);
-    window.phase("migrate", "2");
+    window->phase("migrate", "2");
     CHECK(serves("1") == 0);
 
-    const auto registered = window.tandem({"release", "register", "--service", "app", "--release", "1", "--instance",
+    const auto registered = window->tandem({"release", "register", "--service", "app", "--release", "1", "--instance",
                                            "web-1", "--ttl", "600"});
     REQUIRE_MESSAGE(registered.exit_code == 0, registered.all());
-    CHECK(window.tandem({"contract"}).exit_code == 1);
-    CHECK(window.tandem({"release", "forget", "app/nobody"}).exit_code == 1);
-    CHECK(window.tandem({"release", "forget", "no-slash"}).exit_code == 64);
-    const auto forgot = window.tandem({"release", "forget", "app/web-1"});
+    CHECK(window->tandem({"contract"}).exit_code == 1);
+    CHECK(window->tandem({"release", "forget", "app/nobody"}).exit_code == 1);
+    CHECK(window->tandem({"release", "forget", "no-slash"}).exit_code == 64);
+    const auto forgot = window->tandem({"release", "forget", "app/web-1"});
     CHECK_MESSAGE(forgot.exit_code == 0, forgot.all());
-    CHECK(window.releases().empty());
-    const auto ran = window.tandem({"contract"});
+    CHECK(window->releases().empty());
+    const auto ran = window->tandem({"contract"});
     CHECK_MESSAGE(ran.exit_code == 0, ran.all());
     CHECK(serves("1") == 1);
-    const auto why = window.tandem({"status", "--serves", "1"});
+    const auto why = window->tandem({"status", "--serves", "1"});
     CHECK(contains(why.out, "contract is at 002"));
     CHECK(serves("2") == 0);
     CHECK(serves("3") == 1);
@@ -172,24 +171,24 @@ TEST_CASE("releases: forget lets contract run at once, and --serves answers thro
 
 TEST_CASE("releases: --ignore-releases contracts under a live older release and history says so") {
   for (auto& window : windows()) {
-    CAPTURE(window.database->dialect());
-    window.open_window();
-    REQUIRE(window.tandem({"release", "register", "--service", "app", "--release", "1", "--instance", "web-1"})
+    CAPTURE(window->database->dialect());
+    window->open_window();
+    REQUIRE(window->tandem({"release", "register", "--service", "app", "--release", "1", "--instance", "web-1"})
                 .exit_code == 0);
     // A release as new as the version does not hold it back.
-    REQUIRE(window.tandem({"release", "register", "--service", "app", "--release", "2", "--instance", "web-2"})
+    REQUIRE(window->tandem({"release", "register", "--service", "app", "--release", "2", "--instance", "web-2"})
                 .exit_code == 0);
-    const auto dry = window.tandem({"contract", "--dry-run"});
+    const auto dry = window->tandem({"contract", "--dry-run"});
     CHECK_MESSAGE(dry.exit_code == 0, dry.all());
     CHECK(contains(dry.out, "contract 002 would be refused"));
     CHECK_FALSE(contains(dry.out, "web-2"));
-    const auto ran = window.tandem({"contract", "--ignore-releases"});
+    const auto ran = window->tandem({"contract", "--ignore-releases"});
     CHECK_MESSAGE(ran.exit_code == 0, ran.all());
-    CHECK(window.contract_version() == 2);
-    const auto history = window.tandem({"history", "--format", "json"});
+    CHECK(window->contract_version() == 2);
+    const auto history = window->tandem({"history", "--format", "json"});
     REQUIRE(history.exit_code == 0);
     bool recorded = false;
-    for (const auto& entry : nlohmann::json::parse(history.out)["history"])
+    for (const auto& entry : nlohmann::json::parse(history.out))
       if (entry["status"] == "releases_ignored" && entry["version"] == "002")
         recorded = contains(entry["error"].get<std::string>(), "app/web-1 (release 1");
     CHECK_MESSAGE(recorded, history.out);

@@ -1,8 +1,36 @@
-// The dialect interface: everything tandem needs from a database, in two halves.
-// SqlRenderer turns operations into SQL text (pure, no connection needed, so dry
-// runs and `check` can use it); Connection runs SQL, reads the schema and takes the
-// run lock. Each dialect folder (sqlite/, later postgresql/ and mysql/) holds the
-// same files: connection, render, triggers, inspect, lock.
+// The dialect interface: everything tandem needs from a database, in three parts.
+// SqlRenderer (operations/renderer.h) turns operations into SQL text (pure, no
+// connection, so dry runs and `check` can use it); Connection runs SQL, reads the
+// schema and takes the run lock; Dialect ties them to URL schemes and holds what the
+// rest of the engine asks about a dialect without a connection (the state tables' types,
+// verify's scratch databases). Nothing outside dialect/ branches on DialectKind: it asks
+// one of these three.
+//
+// How to add a dialect (the three existing folders, sqlite/, postgresql/, mysql/, are
+// the examples; each holds the same files):
+//  1. Make dialect/<name>/ with <name>.h declaring its SqlRenderer and Connection
+//     subclasses, and add its value to DialectKind (tandem/url.h) and its scheme to
+//     DatabaseUrl::parse.
+//  2. render.cpp: the SqlRenderer. Override what the ANSI defaults of
+//     dialect/render_common.cpp get wrong for it, and every pure method; column_type maps
+//     the portable types of DESIGN §2.
+//  3. triggers.cpp: sync_column, sync_table, forbid_writes and drop_trigger (DESIGN §4).
+//     Each step lists in `installs` what it creates, so contract drops exactly that.
+//  4. connection.cpp: the Connection, every method as its comment below says, with
+//     `?` placeholders bound as values and errors as Error(step_failed) carrying the SQL.
+//  5. inspect.cpp: snapshot() as a schema::Schema, tandem's own tables left out.
+//  6. lock.cpp: lock(), a run lock that the server releases when the process dies.
+//  7. normalize.cpp: its DialectNormalizer (dialect/normalize.h), so compare and verify
+//     see a declared model and a live snapshot alike.
+//  8. dialect.cpp: its Dialect (below): schemes, factories, state-table types, scratch
+//     databases. Then add it to the list in dialect/registry.cpp; that is the one file
+//     outside its folder that names it.
+//  9. Run the suite with its server (tools/test-servers.sh): every dialect passes the
+//     same tests.
+// Not yet behind this interface, so a new dialect also edits them: sql/lexer.cpp (its
+// quoting and comment rules), the dialects operations/common.cpp and raw_sql.cpp read
+// expressions and plain sql steps by, archive/, and url.cpp and deployment.cpp (the URL).
+// tools/check-layers.sh lists what still names a DialectKind value.
 #pragma once
 
 #include <chrono>
@@ -11,98 +39,12 @@
 #include <string>
 #include <vector>
 
-#include "operations/operations.h"
+#include "operations/renderer.h"
 #include "tandem/error.h"
 #include "tandem/schema.h"
 #include "tandem/url.h"
 
 namespace tandem {
-
-using ops::RenderContext;
-using ops::Step;
-using ops::TriggerRecord;
-
-class SqlRenderer {
- public:
-  virtual ~SqlRenderer() = default;
-  virtual DialectKind kind() const = 0;
-
-  // Identifiers are validated before they get here; quoting still protects keywords.
-  virtual std::string quote(const std::string& identifier) const;
-  virtual std::string literal(const std::string& text) const;
-  // A null-safe "a differs from b" (ANSI IS DISTINCT FROM), so a batch touches and
-  // counts only rows it really changes.
-  virtual std::string differs(const std::string& a, const std::string& b) const;
-  // `expression`'s value as stored, as text that differs whenever two stored values of
-  // one type differ (not by the type's equality: citext 'a' and 'A', numeric 1.5 and
-  // 1.50 differ); NULL stays NULL, or a text no value has. A batch reads it with a row
-  // and later compares it, by differs(), with what the row holds then.
-  virtual std::string stored(const std::string& expression) const;
-  // `?` placeholders in engine-written SQL become what the driver expects.
-  virtual std::string column_type(const ops::ColumnSpec& column, const std::string& table) const = 0;
-  virtual std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const;
-  // An expression of a sync trigger as it goes into the trigger: a plain NEW.<column>
-  // (the default up and down among them) gets its column quoted, so a mixed-case or
-  // reserved name still names its column; anything else is the unit author's SQL.
-  std::string trigger_expression(const std::string& expression) const;
-  // Trigger and function names: tandem_<version>_<table>_<purpose>, at most 63 bytes.
-  std::string trigger_name(const std::string& version, const std::string& table, const std::string& purpose) const;
-  // A name tandem makes up (a column's unique constraint or foreign key, an enum type),
-  // shortened with a hash when longer than the server keeps: the server would refuse it
-  // (MySQL) or cut it short (PostgreSQL), and two cut names can clash.
-  std::string generated_name(const std::string& name) const;
-  // The longest identifier the server keeps, in bytes (0: no limit).
-  virtual size_t name_limit() const { return 0; }
-
-  virtual std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const;
-  virtual std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,
-                                       const RenderContext& context) const;
-  virtual std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
-                                         const RenderContext& context) const;
-  virtual std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const;
-  virtual std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const;
-  virtual std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const;
-  virtual std::vector<Step> create_view(const ops::CreateView& op) const;
-  virtual std::vector<Step> set_nullable(const std::string& table, const std::string& column,
-                                         const RenderContext& context) const = 0;
-  virtual std::vector<Step> set_not_null(const std::string& table, const std::string& column,
-                                         const RenderContext& context) const = 0;
-  virtual std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const = 0;
-  virtual std::vector<Step> drop_column(const std::string& table, const std::string& column,
-                                        const RenderContext& context) const;
-  virtual std::vector<Step> drop_table(const std::string& table) const;
-  virtual std::vector<Step> drop_index(const std::string& table, const std::string& index) const;
-  virtual std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
-                                            const RenderContext& context) const = 0;
-  virtual std::vector<Step> drop_view(const std::string& view) const;
-  virtual std::vector<Step> rename_column(const ops::RenameColumn& op) const;
-  virtual std::vector<Step> rename_table(const ops::RenameTable& op) const;
-
-  // Data statements (unbatched forms).
-  virtual std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const = 0;
-
-  // Sync triggers (DESIGN §4); each step records what it installs.
-  virtual std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const = 0;
-  virtual std::vector<Step> sync_table(const ops::SyncTable& op, const RenderContext& context) const = 0;
-  virtual std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const = 0;
-  virtual std::vector<Step> drop_trigger(const TriggerRecord& record) const = 0;
-
-  // DDL for tandem's own state tables, run once per database.
-  virtual std::vector<std::string> state_tables() const = 0;
-  // The release registry (DESIGN §15), in its own table so that an application can
-  // heartbeat into a database tandem has not touched yet: its CREATE TABLE IF NOT EXISTS;
-  // the heartbeat upsert, placeholders (service, instance, release, host, pid,
-  // ttl_seconds), times from the server's clock, started_at kept while the same process
-  // beats (the README documents it for applications in other languages); and the server's
-  // current UTC time as an expression of ISO 8601 text ("2026-11-21T09:00:05Z").
-  virtual std::string releases_table() const = 0;
-  virtual std::string release_heartbeat() const = 0;
-  virtual std::string server_utc_now() const = 0;
-
-  // Statements that let the migrate phase's own writes pass forbid_writes triggers
-  // (on = true) and close that door again (on = false), within the same transaction.
-  virtual std::vector<std::string> bypass_forbid(bool on) const = 0;
-};
 
 // One database value as text; nullopt is SQL NULL.
 using Value = std::optional<std::string>;
@@ -114,6 +56,9 @@ class RunLock {
   virtual ~RunLock() = default;
 };
 
+// One session on one database, used by one thread. Opened by connect() for each database
+// of a run (the lock takes a session of its own where the dialect needs one), closed when
+// destroyed.
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -121,6 +66,7 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  // The dialect's one renderer (Dialect::renderer()); the runners render each step with it.
   virtual const SqlRenderer& renderer() const = 0;
   DialectKind kind() const { return renderer().kind(); }
   // The database's URL as it may be printed (no password).
@@ -128,13 +74,20 @@ class Connection {
 
   // Runs exactly one statement (a trailing ';' and comments aside): a text holding a
   // second one is refused, never run, so nothing rides along with what tandem meant to
-  // run. Throws Error(step_failed) carrying the SQL.
+  // run. Throws Error(step_failed) carrying the SQL. Called by the unit runner for each
+  // step, and for the state tables' DDL.
   virtual void execute(const std::string& sql) = 0;
-  // Runs one statement with `?` placeholders bound to `params`; returns its rows.
+  // Runs one statement with `?` placeholders bound to `params` (nullopt binds NULL);
+  // returns its rows, none for a query that matches nothing. Called by the state store,
+  // the batch runner (key fetches) and inspect.
   virtual std::vector<Row> query(const std::string& sql, const std::vector<Value>& params = {}) = 0;
-  // Runs one statement with `?` placeholders; returns the number of rows changed.
+  // Runs one statement with `?` placeholders; returns the number of rows changed (0 when
+  // none matched). Called by the state store and for each batch.
   virtual long long update(const std::string& sql, const std::vector<Value>& params = {}) = 0;
 
+  // Called around a transactional unit, each batch, each journaled step where DDL is
+  // transactional, and state writes that go together. Not nested: begin() inside an open
+  // transaction is a caller's bug. rollback() with none open is no error.
   virtual void begin() = 0;
   virtual void commit() = 0;
   virtual void rollback() = 0;
@@ -147,7 +100,9 @@ class Connection {
   // Whether DDL can be rolled back (SQLite, PostgreSQL): a unit then runs in one transaction.
   virtual bool transactional_ddl() const = 0;
 
-  // The application's schema: tandem's own tables left out, tandem triggers kept.
+  // The application's schema: tandem's own tables left out, tandem triggers kept; an empty
+  // Schema for an empty database. Called before and after each unit (the phase rules),
+  // before each operation renders, by dry runs, status, compare and verify.
   virtual schema::Schema snapshot() = 0;
 
   // How long one DDL statement may wait for a table lock (PostgreSQL lock_timeout,
@@ -156,7 +111,8 @@ class Connection {
   // its write lock queues nobody behind it).
   virtual void set_lock_timeout(std::chrono::milliseconds timeout) = 0;
   // Whether `error`, thrown by execute(), means the statement lost a lock fight (lock
-  // timeout, deadlock) and may be retried.
+  // timeout, deadlock) and may be retried. Called by the runners' retry loop; false for
+  // any other error, an Error not from this connection included.
   virtual bool is_lock_timeout(const Error& error) const = 0;
   // Whether `error` means the statement's effect is already there (column or index
   // exists, object to drop is gone): a journaled step re-run after a crash is then done.
@@ -165,8 +121,11 @@ class Connection {
   // (PostgreSQL: the INVALID index of a killed CREATE INDEX CONCURRENTLY).
   virtual void clean_up_interrupted(const Step& step) { (void)step; }
 
-  // Takes the run lock, waiting up to `wait`; throws Error(lock_held) naming the holder.
-  // `holder` (host, pid, time) is what a waiting run is shown.
+  // Takes the run lock, waiting up to `wait` (0: not at all); throws Error(lock_held)
+  // naming the holder. Called once per database at the start of every run that may
+  // write, before the state tables are read. `holder` (host, pid, time) is what a waiting
+  // run is shown. The lock must go when the RunLock is destroyed and when the process
+  // dies, so a killed run never leaves it held.
   virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
 };
 
@@ -175,6 +134,68 @@ class Connection {
 // missing instead of becoming an empty database. Server databases are never created by
 // connecting, and ignore it.
 enum class Access { read_write, read_only };
+
+class DialectNormalizer;
+
+// Column types of tandem's own state tables (state/state_store.cpp writes their DDL once).
+enum class StateType {
+  short_text,  // a name, a version, a time stamp, a checksum: at most `length` characters, fit for a key
+  long_text,   // an error message, a cursor
+  document,    // a JSON document of any size (a journal's plan, a schema)
+  integer,
+  bigint,
+  serial_key,  // the whole definition of an auto-numbered primary key column's type
+};
+
+// A dialect as the registry knows it: one instance per dialect, defined in
+// dialect/<name>/dialect.cpp and listed in dialect/registry.cpp. Stateless and shared.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+  virtual DialectKind kind() const = 0;
+  // The URL schemes that name it, its own name first (dialect_name()): "postgresql",
+  // "postgres".
+  virtual std::vector<std::string> schemes() const = 0;
+
+  // Called by connect() for every database tandem opens. Throws Error(unreachable),
+  // never quoting the password; a server dialect ignores `access`.
+  virtual std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access) const = 0;
+  // Called for dry runs and static checks with no connection, and by Connection::renderer.
+  virtual const SqlRenderer& renderer() const = 0;
+  // Called by compare and verify to bring a model and a snapshot to one form.
+  virtual const DialectNormalizer& normalizer() const = 0;
+
+  // Called by the engine before a dry run opens a database: whether the database `url`
+  // names is known not to exist without connecting (SQLite: its file is missing), so the
+  // dry run simulates from empty. Servers: false (connecting tells).
+  virtual bool is_missing(const DatabaseUrl& url) const { (void)url; return false; }
+
+  // Called once per database by the state store, for each column of tandem's tables.
+  // `length` is the longest text a short_text holds (a dialect whose text types have no
+  // length ignores it).
+  virtual std::string state_type(StateType type, int length) const = 0;
+  // Appended to each CREATE TABLE of a state table (MySQL: engine and collation). Empty
+  // by default.
+  virtual std::string state_table_options() const { return ""; }
+
+  // Called by verify for --dev-db: whether it can make scratch databases on a server of
+  // this dialect. false (SQLite): verify makes its own files and refuses --dev-db.
+  virtual bool makes_scratch_databases() const { return false; }
+  // Called by verify, on a connection to the --dev-db server, for each role: makes the
+  // empty database `name` (the name is tandem's own, safe to quote). Only called when
+  // makes_scratch_databases().
+  virtual void create_database(Connection& admin, const std::string& name) const;
+  // Called when verify ends, however it ends: drops `name`, even when a connection the
+  // engine left open still uses it; IF EXISTS, so a database never made is no error.
+  virtual void drop_database(Connection& admin, const std::string& name) const;
+};
+
+// Every dialect, in the order messages list them (postgresql, mysql, sqlite).
+const std::vector<const Dialect*>& dialects();
+// The dialect of `kind`.
+const Dialect& dialect_of(DialectKind kind);
+// The dialect a URL scheme names, or nullptr.
+const Dialect* dialect_for_scheme(const std::string& scheme);
 
 // Opens a connection for the URL's dialect; throws Error(unreachable) without the password.
 std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access = Access::read_write);

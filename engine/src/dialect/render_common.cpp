@@ -112,8 +112,9 @@ std::vector<Step> SqlRenderer::create_table(const ops::CreateTable& op, const Re
   return steps;
 }
 
-std::vector<Step> SqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
-                                          const RenderContext& context) const {
+std::vector<Step> SqlRenderer::add_column(const ops::AddColumn& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const ops::ColumnSpec& column = op.column;
   std::vector<Step> steps;
   std::string definition = column_definition(column, table);
   if (column.references) {
@@ -124,15 +125,15 @@ std::vector<Step> SqlRenderer::add_column(const std::string& table, const ops::C
   }
   steps.push_back({fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), definition)});
   if (column.unique)
-    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
+    for (auto& step :
+         create_index({table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}}, context))
       steps.push_back(step);
   return steps;
 }
 
-std::vector<Step> SqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
-                                            const RenderContext&) const {
-  return {{fmt::format("CREATE {}INDEX {} ON {} ({})", index.unique ? "UNIQUE " : "", quote(index.name), quote(table),
-                       quoted_list(*this, index.columns))}};
+std::vector<Step> SqlRenderer::create_index(const ops::CreateIndex& op, const RenderContext&) const {
+  return {{fmt::format("CREATE {}INDEX {} ON {} ({})", op.index.unique ? "UNIQUE " : "", quote(op.index.name),
+                       quote(op.table), quoted_list(*this, op.index.columns))}};
 }
 
 std::vector<Step> SqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext&) const {
@@ -150,32 +151,31 @@ std::vector<Step> SqlRenderer::add_check(const ops::AddCheck& op, const RenderCo
   return {{fmt::format("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({})", quote(op.table), quote(op.name), op.expression)}};
 }
 
-std::vector<Step> SqlRenderer::create_view(const ops::CreateView& op) const {
+std::vector<Step> SqlRenderer::create_view(const ops::CreateView& op, const RenderContext&) const {
   return {{fmt::format("CREATE VIEW {} AS {}", quote(op.name), op.sql)}};
 }
 
-std::vector<Step> SqlRenderer::drop_column(const std::string& table, const std::string& column,
-                                           const RenderContext&) const {
-  return {{fmt::format("ALTER TABLE {} DROP COLUMN {}", quote(table), quote(column))}};
+std::vector<Step> SqlRenderer::drop_column(const ops::DropColumn& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} DROP COLUMN {}", quote(op.table), quote(op.column))}};
 }
 
-std::vector<Step> SqlRenderer::drop_table(const std::string& table) const {
-  return {{fmt::format("DROP TABLE {}", quote(table))}};
+std::vector<Step> SqlRenderer::drop_table(const ops::DropTable& op, const RenderContext&) const {
+  return {{fmt::format("DROP TABLE {}", quote(op.name))}};
 }
 
-std::vector<Step> SqlRenderer::drop_index(const std::string&, const std::string& index) const {
-  return {{fmt::format("DROP INDEX {}", quote(index))}};
+std::vector<Step> SqlRenderer::drop_index(const ops::DropIndex& op, const RenderContext&) const {
+  return {{fmt::format("DROP INDEX {}", quote(op.name))}};
 }
 
-std::vector<Step> SqlRenderer::drop_view(const std::string& view) const {
-  return {{fmt::format("DROP VIEW {}", quote(view))}};
+std::vector<Step> SqlRenderer::drop_view(const ops::DropView& op, const RenderContext&) const {
+  return {{fmt::format("DROP VIEW {}", quote(op.name))}};
 }
 
-std::vector<Step> SqlRenderer::rename_column(const ops::RenameColumn& op) const {
+std::vector<Step> SqlRenderer::rename_column(const ops::RenameColumn& op, const RenderContext&) const {
   return {{fmt::format("ALTER TABLE {} RENAME COLUMN {} TO {}", quote(op.table), quote(op.from), quote(op.to))}};
 }
 
-std::vector<Step> SqlRenderer::rename_table(const ops::RenameTable& op) const {
+std::vector<Step> SqlRenderer::rename_table(const ops::RenameTable& op, const RenderContext&) const {
   return {{fmt::format("ALTER TABLE {} RENAME TO {}", quote(op.from), quote(op.to))}};
 }
 

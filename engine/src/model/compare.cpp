@@ -15,7 +15,7 @@ namespace {
 
 schema::Schema canonical_live(Connection& connection) {
   schema::Schema live = connection.snapshot();
-  const auto& dialect = model::normalizer_for(connection.kind());
+  const auto& dialect = normalizer_for(connection.kind());
   dialect.resolve_live(live, connection);
   return model::canonical(live, dialect);
 }
@@ -24,7 +24,7 @@ schema::Schema canonical_live(Connection& connection) {
 
 schema::Schema inspect_database(const DatabaseUrl& url) {
   auto connection = connect(url, Access::read_only);
-  const auto& dialect = model::normalizer_for(url.dialect);
+  const auto& dialect = normalizer_for(url.dialect);
   schema::Schema live = canonical_live(*connection);
   // By name, whatever order the catalog gives: two inspections diff cleanly.
   auto by_name = [](auto& items) {
@@ -44,7 +44,7 @@ schema::Schema inspect_database(const DatabaseUrl& url) {
 
 std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database) {
   auto connection = connect(database.url, Access::read_only);
-  const auto& dialect = model::normalizer_for(database.url.dialect);
+  const auto& dialect = normalizer_for(database.url.dialect);
   const schema::Schema live = canonical_live(*connection);
   schema::DiffOptions options;
   options.detect_renames = false;

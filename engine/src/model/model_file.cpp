@@ -10,10 +10,10 @@
 #include <sstream>
 
 #include "model/model_internal.h"
+#include "operations/field_reader.h"
 #include "operations/operations.h"
 #include "tandem/error.h"
 #include "tandem/model.h"
-#include "unit/field_reader.h"
 #include "yaml_document.h"
 
 namespace tandem {

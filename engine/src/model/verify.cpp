@@ -27,7 +27,7 @@ class ScratchDatabases {
  public:
   explicit ScratchDatabases(const std::optional<DatabaseUrl>& server) {
     if (server && !server->is_memory()) {
-      if (server->dialect == DialectKind::sqlite)
+      if (!dialect_of(server->dialect).makes_scratch_databases())
         throw Error(ErrorKind::usage, fmt::format("--dev-db {}: give a postgresql:// or mysql:// server; on SQLite verify "
                                                   "makes its own databases",
                                                   server->redacted()));
@@ -51,9 +51,7 @@ class ScratchDatabases {
     }
     for (const auto& name : databases_) {
       try {
-        // FORCE: a connection the engine left open must not keep the database alive.
-        admin_->execute(fmt::format("DROP DATABASE IF EXISTS {}{}", admin_->renderer().quote(name),
-                                    server_->dialect == DialectKind::postgresql ? " WITH (FORCE)" : ""));
+        dialect_of(server_->dialect).drop_database(*admin_, name);
       } catch (const Error& error) {
         std::cerr << "tandem: warning: could not drop the scratch database " << name << ": " << error.what() << "\n";
       }
@@ -66,8 +64,7 @@ class ScratchDatabases {
   DatabaseUrl make(const std::string& role) {
     if (!server_) return DatabaseUrl::parse("sqlite://" + (folder_ / (role + ".db")).string());
     const std::string name = prefix_ + "_" + role;
-    admin_->execute(fmt::format("CREATE DATABASE {}{}", admin_->renderer().quote(name),
-                                server_->dialect == DialectKind::mysql ? " CHARACTER SET utf8mb4" : ""));
+    dialect_of(server_->dialect).create_database(*admin_, name);
     databases_.push_back(name);
     DatabaseUrl url = *server_;
     url.database = name;

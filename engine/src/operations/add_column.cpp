@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -33,13 +33,13 @@ void AddColumn::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> AddColumn::render(const RenderContext& context) const {
-  auto steps = context.sql.add_column(table, column, context);
+  auto steps = context.sql.add_column(*this, context);
   if (context.schema.find_table(shadow_name(table))) {
     ColumnSpec shadow_column = column;
     shadow_column.unique = false;
     shadow_column.references.reset();
     shadow_column.on_delete.reset();
-    for (auto& step : context.sql.add_column(shadow_name(table), shadow_column, context)) steps.push_back(step);
+    for (auto& step : context.sql.add_column({shadow_name(table), shadow_column}, context)) steps.push_back(step);
   }
   return steps;
 }

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 

@@ -1,9 +1,9 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
+#include "operations/field_reader.h"
 #include "operations/portable_type.h"
-#include "unit/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -27,7 +27,7 @@ void CreateIndex::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> CreateIndex::render(const RenderContext& context) const {
-  return context.sql.create_index(table, index, context);
+  return context.sql.create_index(*this, context);
 }
 
 std::string CreateIndex::describe() const {

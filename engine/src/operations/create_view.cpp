@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -19,7 +19,7 @@ void CreateView::validate(ValidationContext& context) const {
   context.require_query(sql, fmt::format("view {} sql", name));
 }
 
-std::vector<Step> CreateView::render(const RenderContext& context) const { return context.sql.create_view(*this); }
+std::vector<Step> CreateView::render(const RenderContext& context) const { return context.sql.create_view(*this, context); }
 
 std::string CreateView::describe() const { return fmt::format("create view {}", name); }
 

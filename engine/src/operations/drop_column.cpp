@@ -2,9 +2,9 @@
 
 #include <regex>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -29,9 +29,9 @@ void DropColumn::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> DropColumn::render(const RenderContext& context) const {
-  auto steps = context.sql.drop_column(table, column, context);
+  auto steps = context.sql.drop_column(*this, context);
   if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column))
-    for (auto& step : context.sql.drop_column(shadow->name, column, context)) steps.push_back(step);
+    for (auto& step : context.sql.drop_column({shadow->name, column}, context)) steps.push_back(step);
   return steps;
 }
 

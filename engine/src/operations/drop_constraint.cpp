@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -20,7 +20,7 @@ void DropConstraint::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> DropConstraint::render(const RenderContext& context) const {
-  return context.sql.drop_constraint(table, name, context);
+  return context.sql.drop_constraint(*this, context);
 }
 
 std::string DropConstraint::describe() const { return fmt::format("drop constraint {} on {}", name, table); }

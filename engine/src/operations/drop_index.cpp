@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -19,7 +19,7 @@ void DropIndex::validate(ValidationContext& context) const {
   context.require_identifier(name, "index");
 }
 
-std::vector<Step> DropIndex::render(const RenderContext& context) const { return context.sql.drop_index(table, name); }
+std::vector<Step> DropIndex::render(const RenderContext& context) const { return context.sql.drop_index(*this, context); }
 
 std::string DropIndex::describe() const { return fmt::format("drop index {} on {}", name, table); }
 

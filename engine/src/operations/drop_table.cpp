@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -15,7 +15,7 @@ DropTable DropTable::parse(FieldReader& fields) {
 
 void DropTable::validate(ValidationContext& context) const { context.require_identifier(name, "table"); }
 
-std::vector<Step> DropTable::render(const RenderContext& context) const { return context.sql.drop_table(name); }
+std::vector<Step> DropTable::render(const RenderContext& context) const { return context.sql.drop_table(*this, context); }
 
 std::string DropTable::describe() const { return fmt::format("drop table {}", name); }
 

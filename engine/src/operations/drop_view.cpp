@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -15,7 +15,7 @@ DropView DropView::parse(FieldReader& fields) {
 
 void DropView::validate(ValidationContext& context) const { context.require_identifier(name, "view"); }
 
-std::vector<Step> DropView::render(const RenderContext& context) const { return context.sql.drop_view(name); }
+std::vector<Step> DropView::render(const RenderContext& context) const { return context.sql.drop_view(*this, context); }
 
 std::string DropView::describe() const { return fmt::format("drop view {}", name); }
 

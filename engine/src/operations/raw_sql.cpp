@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <regex>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 #include "sql/sql_text.h"
 #include "tandem/error.h"
-#include "unit/field_reader.h"
 
 namespace tandem::ops {
 

@@ -3,9 +3,9 @@
 
 #include <concepts>
 
+#include "operations/field_reader.h"
 #include "operations/operations.h"
 #include "tandem/error.h"
-#include "unit/field_reader.h"
 
 namespace tandem::ops {
 

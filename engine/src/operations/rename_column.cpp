@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -22,9 +22,9 @@ void RenameColumn::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> RenameColumn::render(const RenderContext& context) const {
-  auto steps = context.sql.rename_column(*this);
+  auto steps = context.sql.rename_column(*this, context);
   if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(from))
-    for (auto& step : context.sql.rename_column({shadow->name, from, to})) steps.push_back(step);
+    for (auto& step : context.sql.rename_column({shadow->name, from, to}, context)) steps.push_back(step);
   return steps;
 }
 

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -19,7 +19,7 @@ void RenameTable::validate(ValidationContext& context) const {
   context.require_identifier(to, "table");
 }
 
-std::vector<Step> RenameTable::render(const RenderContext& context) const { return context.sql.rename_table(*this); }
+std::vector<Step> RenameTable::render(const RenderContext& context) const { return context.sql.rename_table(*this, context); }
 
 std::string RenameTable::describe() const { return fmt::format("rename table {} to {}", from, to); }
 

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -20,7 +20,7 @@ void SetNotNull::validate(ValidationContext& context) const {
 }
 
 std::vector<Step> SetNotNull::render(const RenderContext& context) const {
-  return context.sql.set_not_null(table, column, context);
+  return context.sql.set_not_null(*this, context);
 }
 
 std::string SetNotNull::describe() const { return fmt::format("make {}.{} NOT NULL", table, column); }

@@ -1,8 +1,8 @@
 #include <fmt/format.h>
 
-#include "dialect/dialect.h"
 #include "operations/common.h"
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
+#include "operations/renderer.h"
 
 namespace tandem::ops {
 
@@ -21,9 +21,9 @@ void SetNullable::validate(ValidationContext& context) const {
 
 // The shadow follows: archiving a row with the column NULL must not fail on the copy.
 std::vector<Step> SetNullable::render(const RenderContext& context) const {
-  auto steps = context.sql.set_nullable(table, column, context);
+  auto steps = context.sql.set_nullable(*this, context);
   if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column))
-    for (auto& step : context.sql.set_nullable(shadow->name, column, context)) steps.push_back(step);
+    for (auto& step : context.sql.set_nullable({shadow->name, column}, context)) steps.push_back(step);
   return steps;
 }
 

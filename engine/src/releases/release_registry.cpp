@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "state/state_store.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -48,7 +49,7 @@ bool ReleaseRegistry::exists() {
   }
 }
 
-void ReleaseRegistry::ensure() { connection_.execute(connection_.renderer().releases_table()); }
+void ReleaseRegistry::ensure() { connection_.execute(releases_table(connection_)); }
 
 void ReleaseRegistry::heartbeat(const ReleaseIdentity& identity) {
   connection_.update(connection_.renderer().release_heartbeat(),

@@ -77,9 +77,7 @@ struct Engine::Impl {
   Open open(const DatabaseTarget& target, bool dry_run, bool read_only) {
     Open database;
     database.target = &target;
-    const bool missing_file = target.url.dialect == DialectKind::sqlite && !target.url.is_memory() &&
-                              !std::filesystem::exists(target.url.database);
-    if (dry_run && missing_file) return database;
+    if (dry_run && dialect_of(target.url.dialect).is_missing(target.url)) return database;
     database.connection = connect(target.url, read_only ? Access::read_only : Access::read_write);
     StateStore state(*database.connection);
     if (state.exists()) database.versions = state.versions();
@@ -392,7 +390,7 @@ struct Engine::Impl {
           if (unit.phase == Phase::expand) state.forget_triggers(unit.version);
           state.forget_journal(unit.phase, unit.version);
           const long long id = state.start_history(unit.phase, unit.version, unit.name, plan.journal.checksum);
-          state.finish_history(id, "repaired", plan.journal.step,
+          state.finish_history(id, RunStatus::repaired, plan.journal.step,
                                fmt::format("repair undid the {} applied step{} with {} statement{}", plan.journal.step,
                                            plan.journal.step == 1 ? "" : "s", plan.steps.size(),
                                            plan.steps.size() == 1 ? "" : "s"));

@@ -54,16 +54,16 @@ std::vector<Step> repair_steps(const SqlRenderer& sql, const Unit& unit, const s
     switch (change.object) {
       case schema::ObjectKind::trigger:
       case schema::ObjectKind::function: break;  // the unit's own are in `triggers`
-      case schema::ObjectKind::view: add(sql.drop_view(change.name)); break;
+      case schema::ObjectKind::view: add(sql.drop_view({change.name}, context)); break;
       case schema::ObjectKind::foreign_key:
       case schema::ObjectKind::check:
-      case schema::ObjectKind::unique_constraint: add(sql.drop_constraint(change.table, change.name, context)); break;
-      case schema::ObjectKind::index: add(sql.drop_index(change.table, change.name)); break;
+      case schema::ObjectKind::unique_constraint: add(sql.drop_constraint({change.table, change.name}, context)); break;
+      case schema::ObjectKind::index: add(sql.drop_index({change.table, change.name}, context)); break;
       case schema::ObjectKind::column:
         // A column of a table the unit created goes with its table.
-        if (before.find_table(change.table)) add(sql.drop_column(change.table, change.name, context));
+        if (before.find_table(change.table)) add(sql.drop_column({change.table, change.name}, context));
         break;
-      case schema::ObjectKind::table: add(sql.drop_table(change.name)); break;
+      case schema::ObjectKind::table: add(sql.drop_table({change.name}, context)); break;
     }
   }
   return steps;

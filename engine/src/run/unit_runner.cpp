@@ -59,7 +59,7 @@ void fail_point_after_step(int step) {
 // connection is the failure), the error to report stays the run's own, not this write's.
 void record_failed(StateStore& state, long long history_id, int step, const Error& error) {
   try {
-    state.finish_history(history_id, "failed", step, error.describe());
+    state.finish_history(history_id, RunStatus::failed, step, error.describe());
   } catch (const Error&) {
     // The next run, under the lock, marks the row interrupted.
   }
@@ -179,8 +179,6 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       ++step_count;
       pause_after_step();
     };
-    if (unit.phase == Phase::migrate)
-      for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
     if (unit.phase == Phase::contract) {
       // Contract N starts by removing every trigger expand N installed.
       for (const auto& record : state_.triggers_of(unit.version))
@@ -201,10 +199,8 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       }
     }
     check_phase_rule(unit, before, true);
-    if (unit.phase == Phase::migrate)
-      for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
     state_.set_version(unit.phase, unit.number);
-    state_.finish_history(history_id, "done", step_count, std::nullopt);
+    state_.finish_history(history_id, RunStatus::done, step_count, std::nullopt);
     connection_.commit();
   } catch (const Error& error) {
     connection_.rollback();
@@ -225,7 +221,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   // a database repaired by hand since is judged from what it is now. One whose run died
   // (killed, or its connection lost) is resumed: the server may have finished the first step.
   const bool resuming = journal && journal->checksum == unit.checksum &&
-                        (journal->step > 0 || state_.last_status(unit.phase, unit.version) == "interrupted");
+                        (journal->step > 0 || state_.last_status(unit.phase, unit.version) == RunStatus::interrupted);
   if (journal && !resuming && journal->step > 0) {
     // Undone by hand since (the schema is back to what it was before the unit): the
     // edited unit starts afresh. Otherwise its applied steps would be run over.
@@ -252,7 +248,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
   std::vector<Step> steps;
   for (const auto& step : nlohmann::json::parse(journal->plan)) steps.push_back(step_from_json(step));
-  const auto& sql = connection_.renderer();
   int index = journal->step;
   try {
     for (; index < static_cast<int>(steps.size()); ++index) {
@@ -266,8 +261,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
         retried = true;
         if (in_transaction) connection_.begin();
         try {
-          if (unit.phase == Phase::migrate)
-            for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
           try {
             execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
           } catch (const Error& error) {
@@ -275,8 +268,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;
           }
           fail_point_after_step(index + 1);
-          if (unit.phase == Phase::migrate)
-            for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
           for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
           state_.journal_step(unit.phase, unit.version, index + 1);
           if (in_transaction) connection_.commit();
@@ -297,7 +288,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   if (connection_.transactional_ddl()) connection_.begin();
   if (unit.phase == Phase::contract) state_.forget_triggers(unit.version);
   state_.set_version(unit.phase, unit.number);
-  state_.finish_history(history_id, "done", index, std::nullopt);
+  state_.finish_history(history_id, RunStatus::done, index, std::nullopt);
   state_.forget_journal(unit.phase, unit.version);
   if (connection_.transactional_ddl()) connection_.commit();
 }
@@ -349,13 +340,13 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
     throw;
   }
   if (!complete) {
-    state_.finish_history(history_id, "incomplete", 0, std::nullopt);
+    state_.finish_history(history_id, RunStatus::incomplete, 0, std::nullopt);
     outcome.status = "incomplete";
     return;
   }
   connection_.begin();
   state_.set_version(unit.phase, unit.number);
-  state_.finish_history(history_id, "done", 0, std::nullopt);
+  state_.finish_history(history_id, RunStatus::done, 0, std::nullopt);
   connection_.commit();
 }
 

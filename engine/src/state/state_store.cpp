@@ -20,6 +20,78 @@ std::string utc_now() {
   return buffer;
 }
 
+const char* status_name(RunStatus status) {
+  switch (status) {
+    case RunStatus::running: return "running";
+    case RunStatus::done: return "done";
+    case RunStatus::failed: return "failed";
+    case RunStatus::incomplete: return "incomplete";
+    case RunStatus::interrupted: return "interrupted";
+    case RunStatus::repaired: return "repaired";
+    case RunStatus::releases_ignored: return "releases_ignored";
+  }
+  return "failed";
+}
+
+std::optional<RunStatus> parse_status(const std::string& text) {
+  for (RunStatus status : {RunStatus::running, RunStatus::done, RunStatus::failed, RunStatus::incomplete,
+                           RunStatus::interrupted, RunStatus::repaired, RunStatus::releases_ignored})
+    if (text == status_name(status)) return status;
+  return std::nullopt;
+}
+
+namespace {
+
+// tandem's own tables, written once for every dialect: each names its column types
+// (StateType) and table options.
+std::vector<std::string> state_tables(const Dialect& dialect, const SqlRenderer& sql) {
+  auto type = [&](StateType kind, int length = 0) { return dialect.state_type(kind, length); };
+  const std::string name = type(StateType::short_text, 191);
+  const std::string phase = type(StateType::short_text, 16);
+  const std::string version = type(StateType::short_text, 32);
+  const std::string time = type(StateType::short_text, 32);
+  const std::string checksum = type(StateType::short_text, 64);
+  const std::string options = dialect.state_table_options();
+  return {
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase {} PRIMARY KEY, version {} NOT NULL, "
+                  "updated_at {} NOT NULL){}",
+                  phase, type(StateType::bigint), time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_history (id {}, phase {} NOT NULL, version {} NOT NULL, "
+                  "name {} NOT NULL, checksum {} NOT NULL, status {} NOT NULL, step {} NOT NULL DEFAULT 0, error {}, "
+                  "started_at {} NOT NULL, finished_at {}, tool_version {} NOT NULL){}",
+                  type(StateType::serial_key), phase, version, name, checksum, phase, type(StateType::integer),
+                  type(StateType::long_text), time, time, type(StateType::short_text, 64), options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name {} PRIMARY KEY, version {} NOT NULL, "
+                  "table_name {} NOT NULL, function_name {}, created_at {} NOT NULL){}",
+                  name, version, name, name, time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_progress (phase {} NOT NULL, version {} NOT NULL, "
+                  "operation {} NOT NULL, {} {}, rows_done {} NOT NULL DEFAULT 0, rows_found {}, "
+                  "done {} NOT NULL DEFAULT 0, updated_at {} NOT NULL, PRIMARY KEY (phase, version, operation)){}",
+                  phase, version, type(StateType::integer), sql.quote("cursor"), type(StateType::long_text),
+                  type(StateType::bigint), type(StateType::bigint), type(StateType::integer), time, options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_bypass (active {} NOT NULL){}", type(StateType::integer), options),
+      fmt::format("CREATE TABLE IF NOT EXISTS tandem_journal (phase {} NOT NULL, version {} NOT NULL, "
+                  "checksum {} NOT NULL, step {} NOT NULL, plan {} NOT NULL, before_schema {} NOT NULL, "
+                  "PRIMARY KEY (phase, version)){}",
+                  phase, version, checksum, type(StateType::integer), type(StateType::document),
+                  type(StateType::document), options),
+  };
+}
+
+}  // namespace
+
+std::string releases_table(Connection& connection) {
+  const Dialect& dialect = dialect_of(connection.kind());
+  auto type = [&](StateType kind, int length = 0) { return dialect.state_type(kind, length); };
+  const std::string key = type(StateType::short_text, 191);
+  return fmt::format("CREATE TABLE IF NOT EXISTS tandem_releases (service {} NOT NULL, instance {} NOT NULL, {} {} NOT NULL, "
+                     "host {} NOT NULL, pid {} NOT NULL, started_at {} NOT NULL, heartbeat_at {} NOT NULL, "
+                     "ttl_seconds {} NOT NULL, PRIMARY KEY (service, instance)){}",
+                     key, key, connection.renderer().quote("release"), type(StateType::bigint),
+                     type(StateType::short_text, 255), type(StateType::bigint), type(StateType::short_text, 32),
+                     type(StateType::short_text, 32), type(StateType::integer), dialect.state_table_options());
+}
+
 bool StateStore::exists() {
   try {
     connection_.query("SELECT phase FROM tandem_version WHERE 1 = 0");
@@ -30,8 +102,8 @@ bool StateStore::exists() {
 }
 
 void StateStore::ensure() {
-  for (const auto& sql : connection_.renderer().state_tables()) connection_.execute(sql);
-  connection_.execute(connection_.renderer().releases_table());
+  for (const auto& sql : state_tables(dialect_of(connection_.kind()), connection_.renderer())) connection_.execute(sql);
+  connection_.execute(releases_table(connection_));
   for (Phase phase : kPhases)
     if (connection_.query("SELECT version FROM tandem_version WHERE phase = ?", {phase_name(phase)}).empty())
       connection_.update("INSERT INTO tandem_version (phase, version, updated_at) VALUES (?, 0, ?)",
@@ -52,7 +124,8 @@ void StateStore::set_version(Phase phase, long long version) {
 
 std::map<std::pair<Phase, long long>, std::string> StateStore::applied_checksums() {
   std::map<std::pair<Phase, long long>, std::string> result;
-  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = 'done'"))
+  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = ?",
+                                           {status_name(RunStatus::done)}))
     if (auto phase = parse_phase(row[0].value_or("")))
       result[{*phase, std::stoll(row[1].value_or("0"))}] = row[2].value_or("");
   return result;
@@ -62,42 +135,45 @@ long long StateStore::start_history(Phase phase, const std::string& version, con
                                     const std::string& checksum) {
   connection_.update(
       "INSERT INTO tandem_history (phase, version, name, checksum, status, step, started_at, tool_version) "
-      "VALUES (?, ?, ?, ?, 'running', 0, ?, ?)",
-      {phase_name(phase), version, name, checksum, utc_now(), std::string(kToolVersion)});
+      "VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
+      {phase_name(phase), version, name, checksum, status_name(RunStatus::running), utc_now(),
+       std::string(kToolVersion)});
   auto rows = connection_.query("SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ?",
                                 {phase_name(phase), version});
   return std::stoll(rows.at(0).at(0).value_or("0"));
 }
 
-void StateStore::finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error) {
+void StateStore::finish_history(long long id, RunStatus status, int step, const std::optional<std::string>& error) {
   connection_.update("UPDATE tandem_history SET status = ?, step = ?, error = ?, finished_at = ? WHERE id = ?",
-                     {status, std::to_string(step), error, utc_now(), std::to_string(id)});
+                     {status_name(status), std::to_string(step), error, utc_now(), std::to_string(id)});
 }
 
 void StateStore::close_dead_runs() {
   connection_.update(
-      "UPDATE tandem_history SET status = 'interrupted', error = ?, finished_at = ? WHERE status = 'running'",
-      {std::string("the run was killed or lost its connection before it finished"), utc_now()});
+      "UPDATE tandem_history SET status = ?, error = ?, finished_at = ? WHERE status = ?",
+      {status_name(RunStatus::interrupted), std::string("the run was killed or lost its connection before it finished"),
+       utc_now(), status_name(RunStatus::running)});
 }
 
-std::string StateStore::last_status(Phase phase, const std::string& version) {
+std::optional<RunStatus> StateStore::last_status(Phase phase, const std::string& version) {
   const auto rows = connection_.query(
       "SELECT status FROM tandem_history WHERE id = (SELECT max(id) FROM tandem_history WHERE phase = ? AND version = ? "
       "AND status <> 'releases_ignored')",
       {phase_name(phase), version});
-  return rows.empty() ? "" : rows[0][0].value_or("");
+  if (rows.empty()) return std::nullopt;
+  return parse_status(rows[0][0].value_or(""));
 }
 
 void StateStore::record_failure(Phase phase, const std::string& version, const std::string& name,
                                 const std::string& checksum, int step, const std::string& error) {
   const long long id = start_history(phase, version, name, checksum);
-  finish_history(id, "failed", step, error);
+  finish_history(id, RunStatus::failed, step, error);
 }
 
 void StateStore::record_releases_ignored(Phase phase, const std::string& version, const std::string& name,
                                          const std::string& checksum, const std::string& releases) {
   const long long id = start_history(phase, version, name, checksum);
-  finish_history(id, "releases_ignored", 0, releases);
+  finish_history(id, RunStatus::releases_ignored, 0, releases);
 }
 
 std::vector<HistoryEntry> StateStore::history() {

@@ -13,6 +13,21 @@
 
 namespace tandem {
 
+// What a tandem_history row says of its run, stored (and printed by `history`) as
+// status_name(): running while it goes, then done, failed, incomplete (migrate stopped by
+// --max-count) or repaired; a running row whose run died becomes interrupted.
+// releases_ignored: not a run but a note beside one, that contract ran with
+// --ignore-releases (DESIGN §15).
+enum class RunStatus { running, done, failed, incomplete, interrupted, repaired, releases_ignored };
+
+const char* status_name(RunStatus status);
+// The status a stored text names, or nullopt for any other text.
+std::optional<RunStatus> parse_status(const std::string& text);
+
+// CREATE TABLE IF NOT EXISTS of tandem_releases (DESIGN §15), on its own: an application
+// heartbeats into a database that may have no other tandem state yet.
+std::string releases_table(Connection& connection);
+
 class StateStore {
  public:
   explicit StateStore(Connection& connection) : connection_(connection) {}
@@ -30,11 +45,11 @@ class StateStore {
   std::map<std::pair<Phase, long long>, std::string> applied_checksums();
 
   long long start_history(Phase phase, const std::string& version, const std::string& name, const std::string& checksum);
-  void finish_history(long long id, const std::string& status, int step, const std::optional<std::string>& error);
+  void finish_history(long long id, RunStatus status, int step, const std::optional<std::string>& error);
   // Marks `running` rows `interrupted`: called under the run lock, so their runs are gone.
   void close_dead_runs();
-  // The status of the latest run of a unit ("" when it never ran).
-  std::string last_status(Phase phase, const std::string& version);
+  // The status of the latest run of a unit (nullopt when it never ran).
+  std::optional<RunStatus> last_status(Phase phase, const std::string& version);
   void record_failure(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
                       int step, const std::string& error);
   // A contract run with --ignore-releases while `releases` (described) still ran: a row

@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "operations/common.h"
+#include "operations/field_reader.h"
 #include "tandem/error.h"
-#include "unit/field_reader.h"
 #include "unit/unit.h"
 #include "yaml_document.h"
 

@@ -16,9 +16,6 @@ namespace tandem::mysql {
 
 namespace {
 
-// The table that records who holds the run lock (lock.cpp): tandem's, not the application's.
-constexpr const char* kLockTable = "tandem_lock";
-
 std::string text(const Value& value) { return value.value_or(""); }
 
 bool is_numeric_type(const std::string& type) {

@@ -35,7 +35,8 @@ class SessionLock final : public RunLock {
       : session_(std::move(session)), name_(std::move(name)) {}
   ~SessionLock() override {
     try {
-      session_->update("DELETE FROM tandem_lock WHERE lock_name = ? AND connection_id = CONNECTION_ID()", {name_});
+      session_->update(fmt::format("DELETE FROM {} WHERE lock_name = ? AND connection_id = CONNECTION_ID()", kLockTable),
+                       {name_});
       session_->query("SELECT RELEASE_LOCK(?)", {name_});
     } catch (const Error&) {
       // Closing the session releases the lock all the same.
@@ -52,19 +53,21 @@ class SessionLock final : public RunLock {
 std::unique_ptr<RunLock> MysqlConnection::lock(std::chrono::seconds wait, const std::string& holder) {
   auto session = std::make_unique<MysqlConnection>(url_);
   const std::string name = lock_name(url_.database);
-  session->execute(
-      "CREATE TABLE IF NOT EXISTS tandem_lock (lock_name varchar(64) NOT NULL PRIMARY KEY, "
-      "connection_id bigint NOT NULL, holder text NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+  session->execute(fmt::format("CREATE TABLE IF NOT EXISTS {} (lock_name varchar(64) NOT NULL PRIMARY KEY, "
+                               "connection_id bigint NOT NULL, holder text NOT NULL){}",
+                               kLockTable, kTableOptions));
   const auto taken = session->query("SELECT GET_LOCK(?, ?)", {name, std::to_string(wait.count())});
   const Value result = taken.at(0).at(0);
   if (result == "1") {
-    session->update("REPLACE INTO tandem_lock (lock_name, connection_id, holder) VALUES (?, CONNECTION_ID(), ?)",
-                    {name, holder});
+    session->update(
+        fmt::format("REPLACE INTO {} (lock_name, connection_id, holder) VALUES (?, CONNECTION_ID(), ?)", kLockTable),
+        {name, holder});
     return std::make_unique<SessionLock>(std::move(session), name);
   }
   if (!result) throw Error(ErrorKind::step_failed, fmt::format("GET_LOCK('{}') failed on {}", name, url_.redacted()));
   const auto recorded = session->query(
-      "SELECT holder FROM tandem_lock WHERE lock_name = ? AND connection_id = IS_USED_LOCK(?)", {name, name});
+      fmt::format("SELECT holder FROM {} WHERE lock_name = ? AND connection_id = IS_USED_LOCK(?)", kLockTable),
+      {name, name});
   std::string current;
   if (!recorded.empty()) {
     current = recorded[0][0].value_or("");

@@ -6,14 +6,14 @@
 #include <regex>
 
 #include "dialect/mysql/mysql.h"
-#include "model/normalize.h"
+#include "dialect/normalize.h"
 #include "operations/portable_type.h"
 
 namespace tandem::mysql {
 
 namespace {
 
-class MysqlNormalizer final : public model::DialectNormalizer {
+class MysqlNormalizer final : public DialectNormalizer {
  public:
   std::string declared_type(const std::string& portable) const override { return renderer_.declared_type(portable); }
 
@@ -57,7 +57,7 @@ class MysqlNormalizer final : public model::DialectNormalizer {
 
  private:
   std::string respell(const std::string& type) const override {
-    std::string squeezed = model::squeeze(type);
+    std::string squeezed = squeeze(type);
     // Display widths mean nothing to what an integer holds, except that tinyint(1) is
     // how MySQL tells a boolean.
     static const std::regex width(R"(^(tinyint|smallint|mediumint|int|integer|bigint)\((\d+)\))");
@@ -75,7 +75,7 @@ class MysqlNormalizer final : public model::DialectNormalizer {
     // enum('ssh','x509'): the values as written, not lower-cased.
     static const std::regex enum_list(R"(^\s*enum\s*\((.*)\)\s*$)", std::regex::icase);
     if (std::regex_match(type, match, enum_list))
-      if (auto values = model::quoted_values(match[1].str())) return model::enum_type(*values);
+      if (auto values = quoted_values(match[1].str())) return enum_type(*values);
     return squeezed;
   }
 
@@ -84,7 +84,7 @@ class MysqlNormalizer final : public model::DialectNormalizer {
 
 }  // namespace
 
-const model::DialectNormalizer& normalizer() {
+const DialectNormalizer& normalizer() {
   static const MysqlNormalizer instance;
   return instance;
 }

@@ -3,13 +3,6 @@
 
 namespace tandem::mysql {
 
-std::string MysqlRenderer::releases_table() const {
-  return "CREATE TABLE IF NOT EXISTS tandem_releases (service varchar(191) NOT NULL, instance varchar(191) NOT NULL, "
-         "`release` bigint NOT NULL, host varchar(255) NOT NULL, pid bigint NOT NULL, started_at varchar(32) NOT NULL, "
-         "heartbeat_at varchar(32) NOT NULL, ttl_seconds int NOT NULL, PRIMARY KEY (service, instance)) "
-         "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-}
-
 std::string MysqlRenderer::server_utc_now() const { return "DATE_FORMAT(UTC_TIMESTAMP(), '%Y-%m-%dT%H:%i:%sZ')"; }
 
 // ON DUPLICATE KEY UPDATE assigns left to right, each seeing the ones before: started_at

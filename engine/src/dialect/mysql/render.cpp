@@ -125,8 +125,9 @@ std::vector<Step> MysqlRenderer::create_table(const ops::CreateTable& op, const 
   return steps;
 }
 
-std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
-                                            const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::add_column(const ops::AddColumn& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const ops::ColumnSpec& column = op.column;
   std::string sql = fmt::format("ALTER TABLE {} ADD COLUMN {}", quote(table), column_definition(column, table));
   if (column.references) {
     // MySQL ignores REFERENCES written on a column: the key is a table constraint. Adding
@@ -143,13 +144,14 @@ std::vector<Step> MysqlRenderer::add_column(const std::string& table, const ops:
   }
   std::vector<Step> steps{{sql}};
   if (column.unique)
-    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
+    for (auto& step : create_index({table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}}, context))
       steps.push_back(step);
   return steps;
 }
 
-std::vector<Step> MysqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
-                                              const RenderContext&) const {
+std::vector<Step> MysqlRenderer::create_index(const ops::CreateIndex& op, const RenderContext&) const {
+  const std::string& table = op.table;
+  const ops::IndexSpec& index = op.index;
   return {{fmt::format("ALTER TABLE {} ADD {}INDEX {} ({}){}", quote(table), index.unique ? "UNIQUE " : "",
                        quote(index.name), quoted_list(*this, index.columns), kOnline)}};
 }
@@ -216,8 +218,9 @@ Step MysqlRenderer::modify_column(const std::string& table, const schema::Column
                       comment, quote(table), definition, algorithm)};
 }
 
-std::vector<Step> MysqlRenderer::set_nullable(const std::string& table, const std::string& column,
-                                              const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::set_nullable(const ops::SetNullable& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   schema::Column changed =
       ops::require_column(ops::require_table(context.schema, table, "set_nullable"), column, "set_nullable");
   changed.nullable = true;
@@ -226,8 +229,9 @@ std::vector<Step> MysqlRenderer::set_nullable(const std::string& table, const st
                                     table))};
 }
 
-std::vector<Step> MysqlRenderer::set_not_null(const std::string& table, const std::string& column,
-                                              const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::set_not_null(const ops::SetNotNull& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   schema::Column changed =
       ops::require_column(ops::require_table(context.schema, table, "set_not_null"), column, "set_not_null");
   // Online too: InnoDB checks the existing rows while it rebuilds (strict mode makes a NULL fail it).
@@ -250,8 +254,9 @@ std::vector<Step> MysqlRenderer::alter_type(const ops::AlterType& op, const Rend
                                     op.table))};
 }
 
-std::vector<Step> MysqlRenderer::drop_column(const std::string& table_name, const std::string& column,
-                                             const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::drop_column(const ops::DropColumn& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& column = op.column;
   const auto& table = ops::require_table(context.schema, table_name, "drop_column");
   ops::require_column(table, column, "drop_column");
   // MySQL would narrow a many-column index or unique key to the columns left, and refuses
@@ -270,12 +275,13 @@ std::vector<Step> MysqlRenderer::drop_column(const std::string& table_name, cons
   return {{fmt::format("ALTER TABLE {} {}", quote(table_name), fmt::join(clauses, ", "))}};
 }
 
-std::vector<Step> MysqlRenderer::drop_index(const std::string& table, const std::string& index) const {
-  return {{fmt::format("ALTER TABLE {} DROP INDEX {}", quote(table), quote(index))}};
+std::vector<Step> MysqlRenderer::drop_index(const ops::DropIndex& op, const RenderContext&) const {
+  return {{fmt::format("ALTER TABLE {} DROP INDEX {}", quote(op.table), quote(op.name))}};
 }
 
-std::vector<Step> MysqlRenderer::drop_constraint(const std::string& table_name, const std::string& name,
-                                                 const RenderContext& context) const {
+std::vector<Step> MysqlRenderer::drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& name = op.name;
   const auto& table = ops::require_table(context.schema, table_name, "drop_constraint");
   auto named = [&](const auto& items) {
     return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.name == name; });
@@ -293,7 +299,7 @@ std::vector<Step> MysqlRenderer::drop_constraint(const std::string& table_name, 
   return {{fmt::format("ALTER TABLE {} {}{}", quote(table_name), clause, quote(name))}};
 }
 
-std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op) const {
+std::vector<Step> MysqlRenderer::rename_table(const ops::RenameTable& op, const RenderContext&) const {
   return {{fmt::format("RENAME TABLE {} TO {}", quote(op.from), quote(op.to))}};
 }
 
@@ -323,38 +329,6 @@ std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContex
   else if (op.on_conflict == "update")
     sql += fmt::format(" ON DUPLICATE KEY UPDATE {}", fmt::join(updates, ", "));
   return sql;
-}
-
-std::vector<std::string> MysqlRenderer::state_tables() const {
-  // Keys are varchar(191) at most: utf8mb4 index keys of older row formats stop at 767 bytes.
-  // `cursor` is a reserved word in MySQL.
-  constexpr const char* kTable = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-  return {
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase varchar(16) NOT NULL PRIMARY KEY, "
-                  "version bigint NOT NULL, updated_at varchar(32) NOT NULL){}",
-                  kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_history (id bigint NOT NULL AUTO_INCREMENT PRIMARY KEY, "
-                  "phase varchar(16) NOT NULL, version varchar(32) NOT NULL, name varchar(191) NOT NULL, "
-                  "checksum varchar(64) NOT NULL, status varchar(16) NOT NULL, step int NOT NULL DEFAULT 0, "
-                  "error mediumtext, started_at varchar(32) NOT NULL, finished_at varchar(32), "
-                  "tool_version varchar(64) NOT NULL){}",
-                  kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name varchar(191) NOT NULL PRIMARY KEY, "
-                  "version varchar(32) NOT NULL, table_name varchar(191) NOT NULL, function_name varchar(191), "
-                  "created_at varchar(32) NOT NULL){}",
-                  kTable),
-      fmt::format(
-          "CREATE TABLE IF NOT EXISTS tandem_progress (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
-          "operation int NOT NULL, `cursor` mediumtext, rows_done bigint NOT NULL DEFAULT 0, rows_found bigint, "
-          "done int NOT NULL DEFAULT 0, updated_at varchar(32) NOT NULL, PRIMARY KEY (phase, version, operation)){}",
-          kTable),
-      fmt::format("CREATE TABLE IF NOT EXISTS tandem_bypass (active int NOT NULL){}", kTable),
-      fmt::format(
-          "CREATE TABLE IF NOT EXISTS tandem_journal (phase varchar(16) NOT NULL, version varchar(32) NOT NULL, "
-          "checksum varchar(64) NOT NULL, step int NOT NULL, plan longtext NOT NULL, "
-          "before_schema longtext NOT NULL, PRIMARY KEY (phase, version)){}",
-          kTable),
-  };
 }
 
 // A user variable lives in tandem's session only: the application's sessions never see

@@ -4,15 +4,15 @@
 #include <map>
 #include <regex>
 
+#include "dialect/normalize.h"
 #include "dialect/postgresql/postgresql.h"
-#include "model/normalize.h"
 #include "operations/portable_type.h"
 
 namespace tandem::postgresql {
 
 namespace {
 
-class PostgresqlNormalizer final : public model::DialectNormalizer {
+class PostgresqlNormalizer final : public DialectNormalizer {
  public:
   std::string declared_type(const std::string& portable) const override { return renderer_.declared_type(portable); }
 
@@ -66,12 +66,12 @@ class PostgresqlNormalizer final : public model::DialectNormalizer {
     if (labels.empty()) return;
     for (auto& table : live.tables)
       for (auto& column : table.columns)
-        if (auto it = labels.find(column.type); it != labels.end()) column.type = model::enum_type(it->second);
+        if (auto it = labels.find(column.type); it != labels.end()) column.type = enum_type(it->second);
   }
 
  private:
   std::string respell(const std::string& type) const override {
-    const std::string squeezed = model::squeeze(type);
+    const std::string squeezed = squeeze(type);
     static const std::map<std::string, std::string> synonyms = {
         {"int", "integer"},          {"int4", "integer"},
         {"int8", "bigint"},          {"int2", "smallint"},
@@ -97,7 +97,7 @@ class PostgresqlNormalizer final : public model::DialectNormalizer {
 
 }  // namespace
 
-const model::DialectNormalizer& normalizer() {
+const DialectNormalizer& normalizer() {
   static const PostgresqlNormalizer instance;
   return instance;
 }

@@ -20,21 +20,16 @@ class PostgresqlRenderer final : public SqlRenderer {
   std::string column_definition(const ops::ColumnSpec& column, const std::string& table) const override;
 
   std::vector<Step> create_table(const ops::CreateTable& op, const RenderContext& context) const override;
-  std::vector<Step> add_column(const std::string& table, const ops::ColumnSpec& column,
-                               const RenderContext& context) const override;
-  std::vector<Step> create_index(const std::string& table, const ops::IndexSpec& index,
-                                 const RenderContext& context) const override;
+  std::vector<Step> add_column(const ops::AddColumn& op, const RenderContext& context) const override;
+  std::vector<Step> create_index(const ops::CreateIndex& op, const RenderContext& context) const override;
   std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
   std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const override;
   std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const override;
-  std::vector<Step> set_nullable(const std::string& table, const std::string& column,
-                                 const RenderContext& context) const override;
-  std::vector<Step> set_not_null(const std::string& table, const std::string& column,
-                                 const RenderContext& context) const override;
+  std::vector<Step> set_nullable(const ops::SetNullable& op, const RenderContext& context) const override;
+  std::vector<Step> set_not_null(const ops::SetNotNull& op, const RenderContext& context) const override;
   std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const override;
-  std::vector<Step> drop_index(const std::string& table, const std::string& index) const override;
-  std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
-                                    const RenderContext& context) const override;
+  std::vector<Step> drop_index(const ops::DropIndex& op, const RenderContext& context) const override;
+  std::vector<Step> drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const override;
   std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const override;
 
   std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
@@ -42,9 +37,7 @@ class PostgresqlRenderer final : public SqlRenderer {
   std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
-  std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
-  std::string releases_table() const override;
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 

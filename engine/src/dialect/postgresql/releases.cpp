@@ -3,12 +3,6 @@
 
 namespace tandem::postgresql {
 
-std::string PostgresqlRenderer::releases_table() const {
-  return "CREATE TABLE IF NOT EXISTS tandem_releases (service text NOT NULL, instance text NOT NULL, "
-         "\"release\" bigint NOT NULL, host text NOT NULL, pid bigint NOT NULL, started_at text NOT NULL, "
-         "heartbeat_at text NOT NULL, ttl_seconds integer NOT NULL, PRIMARY KEY (service, instance))";
-}
-
 // clock_timestamp(), not now(): the time of the heartbeat, not of its transaction's start.
 std::string PostgresqlRenderer::server_utc_now() const {
   return "to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";

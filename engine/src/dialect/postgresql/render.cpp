@@ -112,8 +112,9 @@ std::vector<Step> PostgresqlRenderer::create_table(const ops::CreateTable& op, c
   return steps;
 }
 
-std::vector<Step> PostgresqlRenderer::add_column(const std::string& table, const ops::ColumnSpec& column,
-                                                 const RenderContext& context) const {
+std::vector<Step> PostgresqlRenderer::add_column(const ops::AddColumn& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const ops::ColumnSpec& column = op.column;
   std::vector<Step> steps;
   const std::string owner = type_owner(table, context.schema);
   if (auto portable = enum_of(column.type))
@@ -126,13 +127,14 @@ std::vector<Step> PostgresqlRenderer::add_column(const std::string& table, const
     for (auto& step : add_foreign_key(key, context)) steps.push_back(std::move(step));
   }
   if (column.unique)
-    for (auto& step : create_index(table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}, context))
+    for (auto& step : create_index({table, {generated_name(table + "_" + column.name + "_key"), {column.name}, true}}, context))
       steps.push_back(std::move(step));
   return steps;
 }
 
-std::vector<Step> PostgresqlRenderer::create_index(const std::string& table, const ops::IndexSpec& index,
-                                                   const RenderContext&) const {
+std::vector<Step> PostgresqlRenderer::create_index(const ops::CreateIndex& op, const RenderContext&) const {
+  const std::string& table = op.table;
+  const ops::IndexSpec& index = op.index;
   return {{fmt::format("CREATE {}INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({})", index.unique ? "UNIQUE " : "",
                        quote(index.name), quote(table), quoted_list(*this, index.columns)),
            false}};
@@ -141,7 +143,7 @@ std::vector<Step> PostgresqlRenderer::create_index(const std::string& table, con
 std::vector<Step> PostgresqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext& context) const {
   // The index is built without blocking writes; attaching it as the constraint is then
   // a catalog change.
-  auto steps = create_index(op.table, {op.name, op.columns, true}, context);
+  auto steps = create_index({op.table, {op.name, op.columns, true}}, context);
   steps.push_back({fmt::format("ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}", quote(op.table), quote(op.name),
                                quote(op.name))});
   return steps;
@@ -175,13 +177,15 @@ std::vector<Step> PostgresqlRenderer::add_check(const ops::AddCheck& op, const R
   };
 }
 
-std::vector<Step> PostgresqlRenderer::set_nullable(const std::string& table, const std::string& column,
-                                                   const RenderContext&) const {
+std::vector<Step> PostgresqlRenderer::set_nullable(const ops::SetNullable& op, const RenderContext&) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   return {{fmt::format("ALTER TABLE {} ALTER COLUMN {} DROP NOT NULL", quote(table), quote(column))}};
 }
 
-std::vector<Step> PostgresqlRenderer::set_not_null(const std::string& table, const std::string& column,
-                                                   const RenderContext& context) const {
+std::vector<Step> PostgresqlRenderer::set_not_null(const ops::SetNotNull& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& column = op.column;
   // A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its full-table scan under
   // ACCESS EXCLUSIVE (PostgreSQL 12+); the check has done its job after that.
   const std::string check = quote(trigger_name(context.version, table, column + "_not_null"));
@@ -211,16 +215,17 @@ std::vector<Step> PostgresqlRenderer::alter_type(const ops::AlterType& op, const
   return steps;
 }
 
-std::vector<Step> PostgresqlRenderer::drop_index(const std::string&, const std::string& index) const {
-  return {{fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", quote(index)), false}};
+std::vector<Step> PostgresqlRenderer::drop_index(const ops::DropIndex& op, const RenderContext&) const {
+  return {{fmt::format("DROP INDEX CONCURRENTLY IF EXISTS {}", quote(op.name)), false}};
 }
 
-std::vector<Step> PostgresqlRenderer::drop_constraint(const std::string& table, const std::string& name,
-                                                      const RenderContext& context) const {
+std::vector<Step> PostgresqlRenderer::drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const {
+  const std::string& table = op.table;
+  const std::string& name = op.name;
   // A unique index made by create_index or a column's `unique:` is an index, not a
   // constraint, though units name both with drop_constraint.
   if (const auto* found = context.schema.find_table(table); found && found->find_index(name))
-    return drop_index(table, name);
+    return drop_index({table, name}, context);
   return {{fmt::format("ALTER TABLE {} DROP CONSTRAINT {}", quote(table), quote(name))}};
 }
 
@@ -266,25 +271,6 @@ std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderC
     return sql + fmt::format(" ON CONFLICT {} DO UPDATE SET {}", target, fmt::join(updates, ", "));
   }
   return sql;
-}
-
-std::vector<std::string> PostgresqlRenderer::state_tables() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS tandem_version (phase text PRIMARY KEY, version bigint NOT NULL, "
-      "updated_at text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_history (id bigserial PRIMARY KEY, phase text NOT NULL, "
-      "version text NOT NULL, name text NOT NULL, checksum text NOT NULL, status text NOT NULL, "
-      "step integer NOT NULL DEFAULT 0, error text, started_at text NOT NULL, finished_at text, "
-      "tool_version text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name text PRIMARY KEY, version text NOT NULL, "
-      "table_name text NOT NULL, function_name text, created_at text NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_progress (phase text NOT NULL, version text NOT NULL, "
-      "operation integer NOT NULL, cursor text, rows_done bigint NOT NULL DEFAULT 0, rows_found bigint, "
-      "done integer NOT NULL DEFAULT 0, updated_at text NOT NULL, PRIMARY KEY (phase, version, operation))",
-      "CREATE TABLE IF NOT EXISTS tandem_bypass (active integer NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_journal (phase text NOT NULL, version text NOT NULL, checksum text NOT NULL, "
-      "step integer NOT NULL, plan text NOT NULL, before_schema text NOT NULL, PRIMARY KEY (phase, version))",
-  };
 }
 
 // A transaction-local setting: only tandem's own transaction sees it, and it ends with

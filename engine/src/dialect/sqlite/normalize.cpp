@@ -4,15 +4,15 @@
 #include <map>
 #include <regex>
 
+#include "dialect/normalize.h"
 #include "dialect/sqlite/sqlite.h"
-#include "model/normalize.h"
 #include "operations/portable_type.h"
 
 namespace tandem::sqlite {
 
 namespace {
 
-class SqliteNormalizer final : public model::DialectNormalizer {
+class SqliteNormalizer final : public DialectNormalizer {
  public:
   std::string declared_type(const std::string& portable) const override { return renderer_.declared_type(portable); }
 
@@ -43,10 +43,10 @@ class SqliteNormalizer final : public model::DialectNormalizer {
         std::optional<std::vector<std::string>> values;
         if (std::regex_match(check.expression, match, in_list)) {
           column = table.find_column(match[1].str());
-          values = model::quoted_values(match[2].str());
+          values = quoted_values(match[2].str());
         }
         if (column && values && respell(column->type) == "text") {
-          column->type = model::enum_type(*values);
+          column->type = enum_type(*values);
           continue;
         }
         kept.push_back(check);
@@ -57,7 +57,7 @@ class SqliteNormalizer final : public model::DialectNormalizer {
 
  private:
   std::string respell(const std::string& type) const override {
-    std::string squeezed = model::squeeze(type);
+    std::string squeezed = squeeze(type);
     static const std::map<std::string, std::string> synonyms = {
         {"int", "integer"},      {"bigint", "integer"},  {"smallint", "integer"},         {"tinyint", "integer"},
         {"mediumint", "integer"}, {"int2", "integer"},   {"int8", "integer"},             {"bool", "boolean"},
@@ -76,7 +76,7 @@ class SqliteNormalizer final : public model::DialectNormalizer {
 
 }  // namespace
 
-const model::DialectNormalizer& normalizer() {
+const DialectNormalizer& normalizer() {
   static const SqliteNormalizer instance;
   return instance;
 }

@@ -3,12 +3,6 @@
 
 namespace tandem::sqlite {
 
-std::string SqliteRenderer::releases_table() const {
-  return "CREATE TABLE IF NOT EXISTS tandem_releases (service text NOT NULL, instance text NOT NULL, "
-         "\"release\" integer NOT NULL, host text NOT NULL, pid integer NOT NULL, started_at text NOT NULL, "
-         "heartbeat_at text NOT NULL, ttl_seconds integer NOT NULL, PRIMARY KEY (service, instance))";
-}
-
 std::string SqliteRenderer::server_utc_now() const { return "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"; }
 
 std::string SqliteRenderer::release_heartbeat() const {

@@ -59,7 +59,7 @@ std::string SqliteRenderer::stored(const std::string& expression) const {
 }
 
 std::vector<Step> SqliteRenderer::add_unique(const ops::AddUnique& op, const RenderContext& context) const {
-  return create_index(op.table, {op.name, op.columns, true}, context);
+  return create_index({op.table, {op.name, op.columns, true}}, context);
 }
 
 namespace {
@@ -85,8 +85,9 @@ std::vector<Step> SqliteRenderer::add_check(const ops::AddCheck& op, const Rende
   return rebuild(table, context.schema);
 }
 
-std::vector<Step> SqliteRenderer::set_nullable(const std::string& table_name, const std::string& column,
-                                               const RenderContext& context) const {
+std::vector<Step> SqliteRenderer::set_nullable(const ops::SetNullable& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& column = op.column;
   schema::Table table;
   table_copy(table, context, table_name, "set_nullable");
   ops::require_column(table, column, "set_nullable");
@@ -94,8 +95,9 @@ std::vector<Step> SqliteRenderer::set_nullable(const std::string& table_name, co
   return rebuild(table, context.schema);
 }
 
-std::vector<Step> SqliteRenderer::set_not_null(const std::string& table_name, const std::string& column,
-                                               const RenderContext& context) const {
+std::vector<Step> SqliteRenderer::set_not_null(const ops::SetNotNull& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& column = op.column;
   schema::Table table;
   table_copy(table, context, table_name, "set_not_null");
   ops::require_column(table, column, "set_not_null");
@@ -111,8 +113,9 @@ std::vector<Step> SqliteRenderer::alter_type(const ops::AlterType& op, const Ren
   return rebuild(table, context.schema);
 }
 
-std::vector<Step> SqliteRenderer::drop_column(const std::string& table_name, const std::string& column,
-                                              const RenderContext& context) const {
+std::vector<Step> SqliteRenderer::drop_column(const ops::DropColumn& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& column = op.column;
   schema::Table table;
   table_copy(table, context, table_name, "drop_column");
   ops::require_column(table, column, "drop_column");
@@ -139,8 +142,9 @@ std::vector<Step> SqliteRenderer::drop_column(const std::string& table_name, con
   return steps;
 }
 
-std::vector<Step> SqliteRenderer::drop_constraint(const std::string& table_name, const std::string& name,
-                                                  const RenderContext& context) const {
+std::vector<Step> SqliteRenderer::drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const {
+  const std::string& table_name = op.table;
+  const std::string& name = op.name;
   schema::Table table;
   table_copy(table, context, table_name, "drop_constraint");
   if (const auto* index = table.find_index(name); index && index->unique)
@@ -214,25 +218,6 @@ std::string SqliteRenderer::copy_rows(const ops::CopyRows& op, const RenderConte
                                 op.where.value_or("true"));
   if (op.on_conflict && *op.on_conflict == "update") sql += fmt::format(" ON CONFLICT DO UPDATE SET {}", fmt::join(updates, ", "));
   return sql;
-}
-
-std::vector<std::string> SqliteRenderer::state_tables() const {
-  return {
-      "CREATE TABLE IF NOT EXISTS tandem_version (phase TEXT PRIMARY KEY, version INTEGER NOT NULL, "
-      "updated_at TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_history (id INTEGER PRIMARY KEY AUTOINCREMENT, phase TEXT NOT NULL, "
-      "version TEXT NOT NULL, name TEXT NOT NULL, checksum TEXT NOT NULL, status TEXT NOT NULL, "
-      "step INTEGER NOT NULL DEFAULT 0, error TEXT, started_at TEXT NOT NULL, finished_at TEXT, "
-      "tool_version TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_triggers (trigger_name TEXT PRIMARY KEY, version TEXT NOT NULL, "
-      "table_name TEXT NOT NULL, function_name TEXT, created_at TEXT NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_progress (phase TEXT NOT NULL, version TEXT NOT NULL, "
-      "operation INTEGER NOT NULL, cursor TEXT, rows_done INTEGER NOT NULL DEFAULT 0, rows_found INTEGER, "
-      "done INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (phase, version, operation))",
-      "CREATE TABLE IF NOT EXISTS tandem_bypass (active INTEGER NOT NULL)",
-      "CREATE TABLE IF NOT EXISTS tandem_journal (phase TEXT NOT NULL, version TEXT NOT NULL, checksum TEXT NOT NULL, "
-      "step INTEGER NOT NULL, plan TEXT NOT NULL, before_schema TEXT NOT NULL, PRIMARY KEY (phase, version))",
-  };
 }
 
 // SQLite has one writer at a time and the row never commits: while it exists only

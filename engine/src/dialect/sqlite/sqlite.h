@@ -21,15 +21,11 @@ class SqliteRenderer final : public SqlRenderer {
   std::vector<Step> add_unique(const ops::AddUnique& op, const RenderContext& context) const override;
   std::vector<Step> add_foreign_key(const ops::AddForeignKey& op, const RenderContext& context) const override;
   std::vector<Step> add_check(const ops::AddCheck& op, const RenderContext& context) const override;
-  std::vector<Step> set_nullable(const std::string& table, const std::string& column,
-                                 const RenderContext& context) const override;
-  std::vector<Step> set_not_null(const std::string& table, const std::string& column,
-                                 const RenderContext& context) const override;
+  std::vector<Step> set_nullable(const ops::SetNullable& op, const RenderContext& context) const override;
+  std::vector<Step> set_not_null(const ops::SetNotNull& op, const RenderContext& context) const override;
   std::vector<Step> alter_type(const ops::AlterType& op, const RenderContext& context) const override;
-  std::vector<Step> drop_column(const std::string& table, const std::string& column,
-                                const RenderContext& context) const override;
-  std::vector<Step> drop_constraint(const std::string& table, const std::string& name,
-                                    const RenderContext& context) const override;
+  std::vector<Step> drop_column(const ops::DropColumn& op, const RenderContext& context) const override;
+  std::vector<Step> drop_constraint(const ops::DropConstraint& op, const RenderContext& context) const override;
   std::string copy_rows(const ops::CopyRows& op, const RenderContext& context) const override;
 
   std::vector<Step> sync_column(const ops::SyncColumn& op, const RenderContext& context) const override;
@@ -37,9 +33,7 @@ class SqliteRenderer final : public SqlRenderer {
   std::vector<Step> forbid_writes(const ops::ForbidWrites& op, const RenderContext& context) const override;
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
-  std::vector<std::string> state_tables() const override;
   std::vector<std::string> bypass_forbid(bool on) const override;
-  std::string releases_table() const override;
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 

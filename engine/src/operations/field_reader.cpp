@@ -1,4 +1,4 @@
-#include "unit/field_reader.h"
+#include "operations/field_reader.h"
 
 #include <fmt/format.h>
 
