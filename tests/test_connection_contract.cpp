@@ -29,7 +29,8 @@ long long count_notes(Connection& connection) {
 }
 
 // Values a placeholder must carry as they are: a quote, a space, a backslash, multi-byte
-// text, control bytes (no NUL: PostgreSQL text has none), and a question mark.
+// text, control bytes (no NUL: PostgreSQL text has none), a question mark, nothing, and
+// a long one.
 const std::vector<std::string> kAwkwardValues = {
     "it's",
     "two words",
@@ -39,6 +40,8 @@ const std::vector<std::string> kAwkwardValues = {
     "what? ?",
     "\"double\" `back` [square]",
     "",
+    // Longer than a driver's first buffer.
+    std::string(3000, 'x') + " ü " + std::string(3000, 'y'),
 };
 
 }  // namespace

@@ -85,6 +85,9 @@ TEST_CASE("postgresql dialect: ? placeholders become $n outside quotes, identifi
   CHECK(numbered_placeholders("SELECT '?', 'it''s ?', \"we?ird\" FROM t WHERE x = ?") ==
         "SELECT '?', 'it''s ?', \"we?ird\" FROM t WHERE x = $1");
   CHECK(numbered_placeholders("SELECT $$ ? $$, $q$ ? $q$ -- ?\n/* ? */ , ?") == "SELECT $$ ? $$, $q$ ? $q$ -- ?\n/* ? */ , $1");
+  // Read by the one SQL lexer: E'' strings with backslash escapes, nested comments.
+  CHECK(numbered_placeholders("SELECT E'it\\'s ?', ? /* a /* nested ? */ comment ? */, ?") ==
+        "SELECT E'it\\'s ?', $1 /* a /* nested ? */ comment ? */, $2");
 }
 
 TEST_CASE("postgresql dialect: the Connection contract") {
