@@ -2,15 +2,11 @@
 
 #include <doctest/doctest.h>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <iostream>
 #include <map>
 #include <random>
@@ -18,8 +14,6 @@
 #include <stdexcept>
 
 #include "sql/sql_text.h"
-
-extern char** environ;
 
 namespace tandem::test {
 
@@ -37,83 +31,6 @@ class SqliteScratch final : public ScratchDatabase {
 std::string environment(const char* name) {
   const char* value = std::getenv(name);
   return value ? value : "";
-}
-
-struct ClientResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs a command-line client with `overrides` added to the environment, stdin from
-// /dev/null, and captures stdout and stderr. The environment is built before fork: the
-// child only calls async-signal-safe functions, in case some test runs threads.
-ClientResult run_client(const std::vector<std::string>& args, const std::map<std::string, std::string>& overrides) {
-  std::vector<std::string> env_strings;
-  for (char** entry = environ; *entry; ++entry) {
-    const std::string text = *entry;
-    if (!overrides.count(text.substr(0, text.find('=')))) env_strings.push_back(text);
-  }
-  for (const auto& [key, value] : overrides) env_strings.push_back(key + "=" + value);
-  std::vector<char*> envp;
-  for (auto& text : env_strings) envp.push_back(text.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> arg_copies = args;
-  std::vector<char*> argv;
-  for (auto& arg : arg_copies) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  int out_pipe[2];
-  int err_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
-  }
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    const int in_fd = open("/dev/null", O_RDONLY);
-    dup2(in_fd, 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    execvpe(argv[0], argv.data(), envp.data());
-    const char* message = "cannot run the database client (is it installed?)\n";
-    [[maybe_unused]] auto ignored = write(2, message, std::strlen(message));
-    _exit(127);
-  }
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  ClientResult result;
-  pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
-  std::string* sinks[2] = {&result.out, &result.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      char buffer[4096];
-      const ssize_t n = read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        sinks[i]->append(buffer, static_cast<size_t>(n));
-      } else if (n == 0 || errno != EINTR) {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (const auto& fd : fds)
-    if (fd.fd >= 0) close(fd.fd);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -288,7 +205,7 @@ std::vector<std::string> client_query(const std::string& url_text, const std::st
   } else {
     throw std::runtime_error("client_query needs a postgresql:// or mysql:// URL, not " + url.redacted());
   }
-  const auto result = run_client(args, env);
+  const auto result = run_process(args, ".", env);
   if (result.exit_code != 0)
     throw std::runtime_error(args.front() + " on " + url.redacted() + " failed (exit " +
                              std::to_string(result.exit_code) + ") running: " + sql + "\n" + result.err + result.out);

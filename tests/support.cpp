@@ -1,13 +1,21 @@
 #include "support.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+
+extern char** environ;
 
 namespace tandem::test {
 
@@ -59,55 +67,118 @@ void write_version(const fs::path& root, const std::string& version, const std::
 
 namespace {
 
-pid_t start(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env,
-            const fs::path& out, const fs::path& err) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    for (const auto& [key, value] : env) setenv(key.c_str(), value.c_str(), 1);
-    const int in_fd = open("/dev/null", O_RDONLY);
-    const int out_fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err_fd = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(in_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    std::vector<char*> argv;
-    std::string binary = TANDEM_BINARY;
-    argv.push_back(binary.data());
-    std::vector<std::string> copies = args;
-    for (auto& arg : copies) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    _exit(127);
+// NAME=value strings: this process's environment with `overrides` applied.
+std::vector<std::string> environment_with(const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> entries;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text = *entry;
+    if (!overrides.count(text.substr(0, text.find('=')))) entries.push_back(text);
   }
-  return pid;
+  for (const auto& [key, value] : overrides) entries.push_back(key + "=" + value);
+  return entries;
 }
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& text : strings) out.push_back(text.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Owns a posix_spawn_file_actions_t.
+class FileActions {
+ public:
+  FileActions() { posix_spawn_file_actions_init(&actions_); }
+  ~FileActions() { posix_spawn_file_actions_destroy(&actions_); }
+  FileActions(const FileActions&) = delete;
+  FileActions& operator=(const FileActions&) = delete;
+  posix_spawn_file_actions_t* get() { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_;
+};
 
 }  // namespace
 
+int spawn_process(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env,
+                  const fs::path& out, const fs::path& err) {
+  if (argv.empty()) throw std::runtime_error("spawn_process: no program given");
+  std::vector<std::string> arguments = argv, environment = environment_with(env);
+  std::vector<char*> arg_pointers = pointers(arguments), env_pointers = pointers(environment);
+  // Absolute: the child changes directory before it opens them.
+  const std::string out_path = fs::absolute(out).string(), err_path = fs::absolute(err).string();
+  const std::string directory = fs::absolute(cwd).string();
+  FileActions actions;
+  int failed = posix_spawn_file_actions_addopen(actions.get(), 0, "/dev/null", O_RDONLY, 0);
+  if (!failed) failed = posix_spawn_file_actions_addopen(actions.get(), 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!failed) failed = posix_spawn_file_actions_addopen(actions.get(), 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!failed) failed = posix_spawn_file_actions_addchdir_np(actions.get(), directory.c_str());
+  if (failed) throw std::runtime_error("spawn_process: cannot set up file actions: " + std::string(std::strerror(failed)));
+  pid_t pid = 0;
+  const auto spawn = argv.front().find('/') == std::string::npos ? posix_spawnp : posix_spawn;
+  failed = spawn(&pid, arguments.front().c_str(), actions.get(), nullptr, arg_pointers.data(), env_pointers.data());
+  if (failed)
+    throw std::runtime_error("cannot run " + argv.front() + " (is it installed?): " + std::string(std::strerror(failed)));
+  return pid;
+}
+
 int wait_for(int pid) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid: " + std::string(std::strerror(errno)));
   if (WIFSIGNALED(status)) return -WTERMSIG(status);
   return WEXITSTATUS(status);
 }
 
-Result run_tandem(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env) {
+Result run_process(const std::vector<std::string>& argv, const fs::path& cwd, const std::map<std::string, std::string>& env) {
   TempDir capture;
-  const pid_t pid = start(args, fs::absolute(cwd), env, capture / "out", capture / "err");
   Result result;
-  result.exit_code = wait_for(pid);
+  result.exit_code = wait_for(spawn_process(argv, cwd, env, capture / "out", capture / "err"));
   result.out = read_file(capture / "out");
   result.err = read_file(capture / "err");
   return result;
 }
 
-int spawn_tandem(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env) {
-  static int counter = 0;
-  ++counter;
-  return start(args, fs::absolute(cwd), env, cwd / ("spawn" + std::to_string(counter) + ".out"),
-               cwd / ("spawn" + std::to_string(counter) + ".err"));
+namespace {
+
+std::vector<std::string> tandem_command(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {TANDEM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
 }
+
+}  // namespace
+
+Result run_tandem(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env) {
+  return run_process(tandem_command(args), cwd, env);
+}
+
+int spawn_tandem(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& env) {
+  static std::atomic<int> counter = 0;
+  const int number = ++counter;
+  return spawn_process(tandem_command(args), cwd, env, cwd / ("spawn" + std::to_string(number) + ".out"),
+                       cwd / ("spawn" + std::to_string(number) + ".err"));
+}
+
+std::map<std::string, std::string> FailpointHold::environment(const std::string& point) const {
+  return {{"TANDEM_FAILPOINT", point}, {"TANDEM_FAILPOINT_HOLD", fs::absolute(base_).string()}};
+}
+
+bool FailpointHold::wait_reached(int pid) const {
+  const fs::path reached = base_.string() + ".reached";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (fs::exists(reached)) return true;
+    // WNOWAIT: whether it ended, leaving it to wait_for to reap.
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void FailpointHold::release() const { write_file(base_.string() + ".go", ""); }
 
 Sqlite::Sqlite(const fs::path& file) {
   if (sqlite3_open(file.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + file.string());

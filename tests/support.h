@@ -50,6 +50,19 @@ struct Result {
   std::string all() const { return out + err; }
 };
 
+// The one way tests start a program, safe while other threads run (writers, an
+// application thread): posix_spawn, with the argument vector, the environment and the
+// file actions all built before the child exists, so the child only execs. stdin is
+// /dev/null; stdout and stderr go to `out` and `err`. `program` without a '/' is looked
+// up in PATH; `env` adds to (or replaces in) this process's environment. Returns the
+// child's pid; throws std::runtime_error naming the program when it cannot start.
+int spawn_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd,
+                  const std::map<std::string, std::string>& env, const std::filesystem::path& out,
+                  const std::filesystem::path& err);
+// Runs `argv` as spawn_process does, waits, and returns its exit code and output.
+Result run_process(const std::vector<std::string>& argv, const std::filesystem::path& cwd = ".",
+                   const std::map<std::string, std::string>& env = {});
+
 // Runs the tandem binary with `args` in `cwd`; `env` adds environment variables.
 Result run_tandem(const std::vector<std::string>& args, const std::filesystem::path& cwd = ".",
                   const std::map<std::string, std::string>& env = {});
@@ -59,6 +72,28 @@ int spawn_tandem(const std::vector<std::string>& args, const std::filesystem::pa
                  const std::map<std::string, std::string>& env = {});
 // Waits for a spawned process; returns its exit code, or -signal when killed.
 int wait_for(int pid);
+
+// A hold_ fail-point (TANDEM_FAILPOINT, engine/src/run/failpoint.h) seen from a test: the
+// environment that arms it, a wait until the run stands there, and its release. Released
+// when the object goes away too, so a failed test leaves no run waiting.
+class FailpointHold {
+ public:
+  // `base`: the path the run's <base>.reached and <base>.go files are made of.
+  explicit FailpointHold(std::filesystem::path base) : base_(std::move(base)) {}
+  ~FailpointHold() { release(); }
+  FailpointHold(const FailpointHold&) = delete;
+  FailpointHold& operator=(const FailpointHold&) = delete;
+  // TANDEM_FAILPOINT=`point` (e.g. "hold_after_step:1") and TANDEM_FAILPOINT_HOLD.
+  std::map<std::string, std::string> environment(const std::string& point) const;
+  // Waits until the process `pid` stands at the point: false when it ended first, or
+  // after a minute.
+  bool wait_reached(int pid) const;
+  // Lets the run go on.
+  void release() const;
+
+ private:
+  std::filesystem::path base_;
+};
 
 // A direct SQLite connection, for arranging data and checking results.
 class Sqlite {

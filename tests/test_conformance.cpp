@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "conformance.h"
 
@@ -291,9 +290,11 @@ TEST_CASE("conformance: a second run waits --wait seconds, then exits 75 naming 
   for (const auto& database : scratch_databases()) {
     CAPTURE(database->dialect());
     Repo repo;
+    // The first run stands after its first step, holding the lock, until released.
+    const FailpointHold hold(repo.dir / "hold");
     const int first = spawn_tandem({"expand", "--db", database->url(), "--repos", repo.dir.path().string()},
-                                   repo.dir.path(), {{"TANDEM_STEP_DELAY_MS", "1500"}});
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+                                   repo.dir.path(), hold.environment("hold_after_step:1"));
+    REQUIRE(hold.wait_reached(first));
     // The lock is per database: another database of the same kind is not held up.
     for (const auto& other : scratch_databases())
       if (other->dialect() == database->dialect()) require_ok(run_phase("expand", other->url(), repo.dir.path()));
@@ -304,6 +305,7 @@ TEST_CASE("conformance: a second run waits --wait seconds, then exits 75 naming 
     CHECK(second.err.find("holds the lock") != std::string::npos);
     CHECK(second.err.find("pid " + std::to_string(first)) != std::string::npos);
     CHECK(waited >= 1.0);
+    hold.release();
     CHECK(wait_for(first) == 0);
     const Result again = run_phase("expand", database->url(), repo.dir.path(), {"--wait", "1"});
     CHECK(again.exit_code == 0);

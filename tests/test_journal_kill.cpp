@@ -5,10 +5,8 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
-#include <chrono>
 #include <filesystem>
 #include <stdexcept>
-#include <thread>
 
 #include "conformance.h"
 #include "tandem/schema_diff.h"
@@ -75,8 +73,8 @@ void kill_at_every_step(const std::string& dialect) {
   }
 }
 
-// Ends tandem's sessions from a second connection while its unit is between steps (the
-// step delay holds it there), as a server restart or a DBA would.
+// Ends tandem's sessions from a second connection while its unit is between steps (a
+// hold fail-point keeps it there), as a server restart or a DBA would.
 void lost_connection_mid_unit(const std::string& dialect) {
   const std::string admin = test_server_url(dialect);
   if (admin.empty()) return;
@@ -85,19 +83,12 @@ void lost_connection_mid_unit(const std::string& dialect) {
   write_version(repos.path(), "002", "more", kMore, "", "");
   auto database = server_scratch(dialect, admin);
   REQUIRE(run_phase("expand", database->url(), repos.path(), {"--to", "1"}).exit_code == 0);
+  const FailpointHold hold(output / "hold");
   const int pid = spawn_tandem({"expand", "--db", database->url(), "--repos", repos.path().string()}, output.path(),
-                               {{"TANDEM_STEP_DELAY_MS", "2000"}});
-  bool started = false;
-  for (int attempt = 0; attempt < 200 && !started; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      const auto step = query_rows(database->url(), "SELECT step FROM tandem_journal WHERE version = '002'");
-      started = !step.empty() && std::stoi(step[0]) >= 1;
-    } catch (const std::exception&) {
-      // Not there yet.
-    }
-  }
-  REQUIRE(started);
+                               hold.environment("hold_before_step:2"));
+  REQUIRE(hold.wait_reached(pid));
+  CHECK(query_rows(database->url(), "SELECT step FROM tandem_journal WHERE version = '002'") ==
+        std::vector<std::string>{"1"});
   if (dialect == "mysql") {
     for (const auto& id : query_rows(database->url(), "SELECT id FROM information_schema.processlist WHERE db = "
                                                       "DATABASE() AND id <> CONNECTION_ID()"))
@@ -106,6 +97,7 @@ void lost_connection_mid_unit(const std::string& dialect) {
     query_rows(database->url(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
                                 "current_database() AND pid <> pg_backend_pid()");
   }
+  hold.release();
   const int exit_code = wait_for(pid);
   std::string err;
   for (const auto& entry : std::filesystem::directory_iterator(output.path()))

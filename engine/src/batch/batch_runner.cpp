@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dialect/lock_retry.h"
+#include "run/failpoint.h"
 #include "operations/common.h"
 #include "tandem/error.h"
 
@@ -381,6 +382,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
     budget_.spend(*changed);
     figure.completed = progress->rows_done;
     ++figure.batches;
+    failpoint::reach(failpoint::Moment::after, failpoint::Site::batch, figure.batches);
     const double batch_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count();
     figure.longest_batch_ms = std::max(figure.longest_batch_ms, batch_ms);

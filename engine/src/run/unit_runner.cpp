@@ -2,12 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <csignal>
-#include <cstdlib>
-#include <thread>
+#include <chrono>
 
 #include "dialect/lock_retry.h"
 #include "run/data_rule.h"
+#include "run/failpoint.h"
 #include "run/phase_rules.h"
 #include "schema_json.h"
 #include "tandem/error.h"
@@ -42,17 +41,6 @@ std::vector<Step> render(const Unit& unit, const ops::Operation& operation, cons
     if (!error.file()) error.with_file(unit.path, operation.line);
     throw;
   }
-}
-
-// Test hook, for kill tests that must not depend on timing: TANDEM_FAILPOINT=after_step:N
-// kills the process right after step N (from 1) of a journaled unit succeeded on the
-// server and before the journal records it, the hardest moment to recover from.
-void fail_point_after_step(int step) {
-  static const std::string wanted = [] {
-    const char* value = std::getenv("TANDEM_FAILPOINT");
-    return std::string(value ? value : "");
-  }();
-  if (!wanted.empty() && wanted == "after_step:" + std::to_string(step)) std::raise(SIGKILL);
 }
 
 // Marks the run failed where the database still answers; where it does not (the lost
@@ -97,12 +85,6 @@ void UnitRunner::event(const std::string& line) const {
 std::vector<Step> UnitRunner::plan(const Unit& unit, schema::Schema& schema) {
   const auto triggers = unit.phase == Phase::contract ? state_.triggers_of(unit.version) : std::vector<TriggerRecord>{};
   return plan_unit(unit, target_.role, connection_.renderer(), schema, triggers, install_triggers_);
-}
-
-void UnitRunner::pause_after_step() const {
-  // For crash tests that need a unit to be mid-way when killed.
-  if (const char* value = std::getenv("TANDEM_STEP_DELAY_MS"))
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(value)));
 }
 
 template <typename Attempt>
@@ -173,11 +155,12 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
     const schema::Schema before = connection_.snapshot();
     const long long history_id = state_.start_history(unit.phase, unit.version, unit.name, unit.checksum);
     auto run_step = [&](const Step& step) {
+      failpoint::reach(failpoint::Moment::before, failpoint::Site::step, step_count + 1);
       execute_under_data_rule(connection_, unit, target_.name, step, true);
       outcome.sql.push_back(step.sql);
       for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
       ++step_count;
-      pause_after_step();
+      failpoint::reach(failpoint::Moment::after, failpoint::Site::step, step_count);
     };
     if (unit.phase == Phase::contract) {
       // Contract N starts by removing every trigger expand N installed.
@@ -252,6 +235,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   try {
     for (; index < static_cast<int>(steps.size()); ++index) {
       const Step& step = steps[index];
+      failpoint::reach(failpoint::Moment::before, failpoint::Site::step, index + 1);
       const bool first_after_crash = resuming && index == journal->step;
       const bool in_transaction = step.transactional && connection_.transactional_ddl();
       bool retried = false;
@@ -267,7 +251,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
             // A crash between the step and its journal entry: its effect is already there.
             if (!(first_after_crash && connection_.is_already_applied(error))) throw;
           }
-          fail_point_after_step(index + 1);
+          failpoint::reach(failpoint::Moment::after, failpoint::Site::step, index + 1);
           for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
           state_.journal_step(unit.phase, unit.version, index + 1);
           if (in_transaction) connection_.commit();
@@ -278,7 +262,6 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
         }
       });
       outcome.sql.push_back(step.sql);
-      pause_after_step();
     }
     check_phase_rule(unit, journal->before(), false);
   } catch (const Error& error) {

@@ -41,7 +41,6 @@ class UnitRunner {
   // Runs `attempt`, retrying it with backoff while it loses lock fights.
   template <typename Attempt>
   void retry_lock_fights(const std::string& what, Attempt attempt);
-  void pause_after_step() const;
   // Throws when what the unit changed breaks its phase's rule; `rolled_back` says
   // whether the failure will undo the unit.
   void check_phase_rule(const Unit& unit, const schema::Schema& before, bool rolled_back);

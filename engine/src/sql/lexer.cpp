@@ -166,4 +166,14 @@ size_t Lexer::dollar_opener_end() const {
   return npos;
 }
 
+std::vector<size_t> placeholders(std::string_view text, DialectKind dialect) {
+  std::vector<size_t> offsets;
+  Lexer lexer(text, dialect);
+  while (!lexer.done()) {
+    const Token token = lexer.next();
+    if (token.kind == TokenKind::symbol && token.text == "?") offsets.push_back(token.offset);
+  }
+  return offsets;
+}
+
 }  // namespace tandem::sql

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <vector>
 
 #include "tandem/url.h"
 
@@ -55,5 +56,11 @@ class Lexer {
   int line_ = 1;
   bool in_executable_comment_ = false;
 };
+
+// The offsets of the `?` placeholders in `text`: every `?` the lexer reads as a symbol,
+// so none inside a string, a quoted identifier, a dollar quote or a comment (but those in
+// a MySQL /*! ... */, which the server runs). Engine SQL is written once, with `?`, for
+// every dialect; PostgreSQL's driver wants $1, $2, ... in their place.
+std::vector<size_t> placeholders(std::string_view text, DialectKind dialect);
 
 }  // namespace tandem::sql

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <memory>
 #include <set>
 #include <string_view>
 
@@ -90,18 +91,15 @@ unsigned connect_timeout(const DatabaseUrl& url) {
   return static_cast<unsigned>(std::stoi(*text));
 }
 
-bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+// Result columns are read into buffers of this size; a longer value is fetched again
+// whole, at its length.
+constexpr unsigned long kResultBuffer = 256;
 
-// The word just before `at` in `sql` (skipping spaces), upper-cased.
-std::string previous_word(const std::string& sql, size_t at) {
-  size_t end = at;
-  while (end > 0 && std::isspace(static_cast<unsigned char>(sql[end - 1]))) --end;
-  size_t start = end;
-  while (start > 0 && is_identifier_char(sql[start - 1])) --start;
-  std::string word = sql.substr(start, end - start);
-  std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::toupper(c); });
-  return word;
-}
+// Owns a prepared statement.
+struct StatementCloser {
+  void operator()(MYSQL_STMT* statement) const { mysql_stmt_close(statement); }
+};
+using Statement = std::unique_ptr<MYSQL_STMT, StatementCloser>;
 
 }  // namespace
 
@@ -166,16 +164,17 @@ MysqlConnection::~MysqlConnection() {
 
 const SqlRenderer& MysqlConnection::renderer() const { return mysql_renderer(); }
 
-void MysqlConnection::fail(const std::string& sql) const {
+void MysqlConnection::fail(const std::string& sql) const { fail(sql, mysql_errno(session_), mysql_error(session_)); }
+
+void MysqlConnection::fail(const std::string& sql, unsigned code, const char* message) const {
   // 2006 server gone away, 2013 lost during the query, 1927 the session was killed,
   // 4031 closed for inactivity: the server, not the statement, is what failed.
   static const std::set<unsigned> lost = {2006, 2013, 1927, 4031};
-  const unsigned code = mysql_errno(session_);
   if (lost.contains(code))
-    throw Error(ErrorKind::unreachable, fmt::format("lost the connection to {}: {}", url_.redacted(), mysql_error(session_)))
+    throw Error(ErrorKind::unreachable, fmt::format("lost the connection to {}: {}", url_.redacted(), message))
         .with_sql(sql)
         .with_code(std::to_string(code));
-  throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), mysql_error(session_)))
+  throw Error(ErrorKind::step_failed, fmt::format("{}: {}", url_.redacted(), message))
       .with_sql(sql)
       .with_code(std::to_string(code));
 }
@@ -228,69 +227,103 @@ void MysqlConnection::execute(const std::string& sql) {
   if (changed > 0 && !sql::is_schema_change(sql, DialectKind::mysql)) rows_written_ += changed;
 }
 
-std::string MysqlConnection::bind(const std::string& sql, const std::vector<Value>& params) const {
-  std::string out;
-  size_t next = 0;
-  char quote = 0;
-  for (size_t i = 0; i < sql.size(); ++i) {
-    const char c = sql[i];
-    if (quote) {
-      out += c;
-      if (c == '\\' && quote != '`' && i + 1 < sql.size())
-        out += sql[++i];
-      else if (c == quote)
-        quote = 0;
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`') {
-      quote = c;
-    } else if ((c == '-' && sql.compare(i, 3, "-- ") == 0) || c == '#') {
-      const size_t end = std::min(sql.find('\n', i), sql.size());
-      out += sql.substr(i, end - i);
-      i = end - 1;
-      continue;
-    } else if (c == '/' && sql.compare(i, 2, "/*") == 0) {
-      const size_t end = std::min(sql.find("*/", i + 2), sql.size() - 2) + 2;
-      out += sql.substr(i, end - i);
-      i = end - 1;
-      continue;
-    } else if (c == '?') {
-      if (next >= params.size())
-        throw Error(ErrorKind::step_failed,
-                    fmt::format("{}: the statement has more placeholders than the {} values given", url_.redacted(),
-                                params.size()))
-            .with_sql(sql);
-      const Value& value = params[next++];
-      const std::string word = previous_word(sql, i);
-      if (!value) {
-        out += "NULL";
-      } else if ((word == "LIMIT" || word == "OFFSET") && !value->empty() &&
-                 value->find_first_not_of("0123456789") == std::string::npos) {
-        // LIMIT takes no quoted number.
-        out += *value;
-      } else {
-        std::string escaped(value->size() * 2 + 1, '\0');
-        escaped.resize(mysql_real_escape_string(session_, escaped.data(), value->data(), value->size()));
-        out += "'" + escaped + "'";
-      }
-      continue;
-    }
-    out += c;
-  }
-  if (next != params.size())
+std::vector<Row> MysqlConnection::run_prepared(const std::string& sql, const std::vector<Value>& params,
+                                              long long* changed) {
+  const Statement statement(mysql_stmt_init(session_));
+  if (!statement) fail(sql);
+  MYSQL_STMT* const stmt = statement.get();
+  const auto fail_statement = [&] { fail(sql, mysql_stmt_errno(stmt), mysql_stmt_error(stmt)); };
+  if (mysql_stmt_prepare(stmt, sql.data(), sql.size()) != 0) fail_statement();
+  const unsigned long placeholders = mysql_stmt_param_count(stmt);
+  if (placeholders != params.size())
     throw Error(ErrorKind::step_failed, fmt::format("{}: the statement has {} placeholders but {} values were given",
-                                                    url_.redacted(), next, params.size()))
+                                                    url_.redacted(), placeholders, params.size()))
         .with_sql(sql);
-  return out;
+  // Values as text at their length (binary-safe), NULL as NULL: the server converts
+  // them to the column's type as it would a string literal.
+  std::vector<MYSQL_BIND> values(params.size());
+  std::vector<unsigned long> value_lengths(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    values[i] = MYSQL_BIND{};
+    if (!params[i]) {
+      values[i].buffer_type = MYSQL_TYPE_NULL;
+      continue;
+    }
+    value_lengths[i] = params[i]->size();
+    values[i].buffer_type = MYSQL_TYPE_STRING;
+    values[i].buffer = const_cast<char*>(params[i]->data());
+    values[i].buffer_length = value_lengths[i];
+    values[i].length = &value_lengths[i];
+  }
+  if (!values.empty() && mysql_stmt_bind_param(stmt, values.data())) fail_statement();
+  if (mysql_stmt_execute(stmt) != 0) fail_statement();
+
+  std::vector<Row> rows;
+  MYSQL_RES* metadata = mysql_stmt_result_metadata(stmt);
+  if (!metadata) {
+    if (changed) *changed = static_cast<long long>(mysql_stmt_affected_rows(stmt));
+    return rows;
+  }
+  const unsigned columns = mysql_num_fields(metadata);
+  mysql_free_result(metadata);
+  // Every column read as text, as the text protocol gives it.
+  std::vector<MYSQL_BIND> results(columns);
+  std::vector<std::string> buffers(columns, std::string(kResultBuffer, '\0'));
+  std::vector<unsigned long> lengths(columns);
+  std::vector<my_bool> nulls(columns), truncated(columns);
+  for (unsigned i = 0; i < columns; ++i) {
+    results[i] = MYSQL_BIND{};
+    results[i].buffer_type = MYSQL_TYPE_STRING;
+    results[i].buffer = buffers[i].data();
+    results[i].buffer_length = kResultBuffer;
+    results[i].length = &lengths[i];
+    results[i].is_null = &nulls[i];
+    results[i].error = &truncated[i];
+  }
+  if (mysql_stmt_bind_result(stmt, results.data())) fail_statement();
+  while (true) {
+    const int status = mysql_stmt_fetch(stmt);
+    if (status == MYSQL_NO_DATA) break;
+    if (status == 1) fail_statement();
+    Row row;
+    row.reserve(columns);
+    for (unsigned i = 0; i < columns; ++i) {
+      if (nulls[i]) {
+        row.emplace_back();
+      } else if (lengths[i] <= kResultBuffer) {
+        row.emplace_back(std::string(buffers[i].data(), lengths[i]));
+      } else {
+        std::string whole(lengths[i], '\0');
+        unsigned long whole_length = 0;
+        MYSQL_BIND column{};
+        column.buffer_type = MYSQL_TYPE_STRING;
+        column.buffer = whole.data();
+        column.buffer_length = lengths[i];
+        column.length = &whole_length;
+        if (mysql_stmt_fetch_column(stmt, &column, i, 0) != 0) fail_statement();
+        whole.resize(std::min<unsigned long>(whole_length, lengths[i]));
+        row.emplace_back(std::move(whole));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  // A CALL's further results, read to the end so the session is ready for the next statement.
+  while (mysql_stmt_more_results(stmt) && mysql_stmt_next_result(stmt) == 0) {
+  }
+  return rows;
 }
 
+// Without values the text protocol runs the statement; with them, a prepared statement.
 std::vector<Row> MysqlConnection::query(const std::string& sql, const std::vector<Value>& params) {
-  return run(bind(sql, params));
+  return params.empty() ? run(sql) : run_prepared(sql, params);
 }
 
 long long MysqlConnection::update(const std::string& sql, const std::vector<Value>& params) {
   long long changed = 0;
-  run(bind(sql, params), &changed);
+  if (params.empty())
+    run(sql, &changed);
+  else
+    run_prepared(sql, params, &changed);
   return changed;
 }
 

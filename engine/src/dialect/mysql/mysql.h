@@ -99,9 +99,13 @@ class MysqlConnection final : public Connection {
   // Sends `sql` (one or more statements) and reads every result; rows of the first
   // result set are returned, the affected-row count of the last statement in `changed`.
   std::vector<Row> run(const std::string& sql, long long* changed = nullptr);
-  // `sql` with each `?` outside quotes and comments replaced by the escaped value.
-  std::string bind(const std::string& sql, const std::vector<Value>& params) const;
+  // Runs one statement as a prepared statement with its `?` placeholders bound to
+  // `params`, so the server reads the values apart from the SQL and nothing is escaped
+  // on the client; returns its rows as text, the rows it changed in `changed`.
+  std::vector<Row> run_prepared(const std::string& sql, const std::vector<Value>& params, long long* changed = nullptr);
+  // Throws the session's last error, or the one given, for `sql`.
   [[noreturn]] void fail(const std::string& sql) const;
+  [[noreturn]] void fail(const std::string& sql, unsigned code, const char* message) const;
 
   DatabaseUrl url_;
   MYSQL* session_ = nullptr;

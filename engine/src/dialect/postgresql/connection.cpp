@@ -9,6 +9,7 @@
 
 #include "dialect/postgresql/postgresql.h"
 #include "dialect/registry.h"
+#include "sql/lexer.h"
 #include "tandem/error.h"
 
 namespace tandem::postgresql {
@@ -252,47 +253,14 @@ void PostgresqlConnection::clean_up_interrupted(const Step& step) {
 std::string numbered_placeholders(const std::string& sql) {
   std::string out;
   out.reserve(sql.size() + 8);
-  int next = 0;
-  size_t i = 0;
-  auto copy_until = [&](const std::string& end) {
-    const size_t stop = sql.find(end, i);
-    const size_t last = stop == std::string::npos ? sql.size() : stop + end.size();
-    out.append(sql, i, last - i);
-    i = last;
-  };
-  while (i < sql.size()) {
-    const char c = sql[i];
-    if (c == '\'' || c == '"') {
-      // '' and "" inside are two quoted runs back to back, which this reads the same way.
-      out += c;
-      ++i;
-      copy_until(std::string(1, c));
-    } else if (c == '-' && i + 1 < sql.size() && sql[i + 1] == '-') {
-      copy_until("\n");
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      copy_until("*/");
-    } else if (c == '$' && (i == 0 || !(std::isalnum(static_cast<unsigned char>(sql[i - 1])) || sql[i - 1] == '_'))) {
-      // A dollar quote: $$ or $tag$ ... up to the same tag.
-      size_t tag_end = i + 1;
-      while (tag_end < sql.size() && (std::isalnum(static_cast<unsigned char>(sql[tag_end])) || sql[tag_end] == '_'))
-        ++tag_end;
-      if (tag_end < sql.size() && sql[tag_end] == '$' && !std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
-        const std::string tag = sql.substr(i, tag_end - i + 1);
-        out += tag;
-        i = tag_end + 1;
-        copy_until(tag);
-      } else {
-        out += c;
-        ++i;
-      }
-    } else if (c == '?') {
-      out += fmt::format("${}", ++next);
-      ++i;
-    } else {
-      out += c;
-      ++i;
-    }
+  size_t copied = 0;
+  int number = 0;
+  for (const size_t at : sql::placeholders(sql, DialectKind::postgresql)) {
+    out.append(sql, copied, at - copied);
+    out += fmt::format("${}", ++number);
+    copied = at + 1;
   }
+  out.append(sql, copied);
   return out;
 }
 

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <thread>
 
 #include "dialect/sqlite/sqlite.h"
@@ -69,6 +71,16 @@ bool SqliteConnection::is_lock_timeout(const Error& error) const {
   return error.code() == std::to_string(SQLITE_BUSY) || error.code() == std::to_string(SQLITE_LOCKED);
 }
 
+bool SqliteConnection::is_already_applied(const Error& error) const {
+  // SQLite gives all of these one result code (SQLITE_ERROR): its message tells them apart.
+  static const char* const applied[] = {"already exists", "duplicate column name", "no such column", "no such index",
+                                        "no such table",  "no such trigger",       "no such view"};
+  if (error.code() != std::to_string(SQLITE_ERROR)) return false;
+  const std::string message = error.what();
+  return std::any_of(std::begin(applied), std::end(applied),
+                     [&](const char* text) { return message.find(text) != std::string::npos; });
+}
+
 void SqliteConnection::execute(const std::string& sql) {
   sqlite3_stmt* statement = prepare(sql, {});
   if (!statement) return;  // only space and comments
@@ -99,6 +111,14 @@ sqlite3_stmt* SqliteConnection::prepare(const std::string& sql, const std::vecto
     sqlite3_finalize(statement);
     throw Error(ErrorKind::step_failed,
                 fmt::format("{}: the SQL holds more than one statement; tandem runs one at a time", url_.redacted()))
+        .with_sql(sql);
+  }
+  // SQLite would read a missing value as NULL and drop one too many.
+  const size_t placeholders = statement ? static_cast<size_t>(sqlite3_bind_parameter_count(statement)) : 0;
+  if (placeholders != params.size()) {
+    sqlite3_finalize(statement);
+    throw Error(ErrorKind::step_failed, fmt::format("{}: the statement has {} placeholders but {} values were given",
+                                                    url_.redacted(), placeholders, params.size()))
         .with_sql(sql);
   }
   for (size_t i = 0; i < params.size(); ++i) {

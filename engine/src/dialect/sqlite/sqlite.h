@@ -77,7 +77,7 @@ class SqliteConnection final : public Connection {
   schema::Schema snapshot() override { return inspect(db_); }
   void set_lock_timeout(std::chrono::milliseconds) override {}
   bool is_lock_timeout(const Error& error) const override;
-  bool is_already_applied(const Error&) const override { return false; }
+  bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
 
  private:

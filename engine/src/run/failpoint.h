@@ -1,0 +1,29 @@
+// Fail-points: a test hook that stops a run at an exact place instead of a timing window.
+//
+// TANDEM_FAILPOINT holds one point or several, comma-separated:
+//   point  = [ "hold_" ] ( "before_step" | "after_step" | "after_batch" ) ":" N     (N >= 1)
+// A point fires when the run reaches that place:
+//   before_step:N  before step N (from 1, in plan order) of the unit being run starts; in a
+//                  journaled unit, steps 1..N-1 are then applied and journaled
+//   after_step:N   right after step N's statement succeeded on the server: inside the unit's
+//                  transaction, or, in a journaled unit, before the journal records it (the
+//                  hardest moment to recover from)
+//   after_batch:N  once batch N (from 1, per batched operation, in this run) has committed
+// A plain point kills the process (SIGKILL: no clean-up, as a crash). A hold_ point keeps
+// it alive where it is, holding whatever it holds (the run lock, a transaction): it
+// creates the file $TANDEM_FAILPOINT_HOLD.reached, then waits until
+// $TANDEM_FAILPOINT_HOLD.go exists (at most two minutes, so a test that failed before
+// releasing it does not leave a run behind for ever), and carries on.
+// A value that does not follow the grammar is an Error(usage) at the first place reached.
+#pragma once
+
+namespace tandem::failpoint {
+
+enum class Moment { before, after };
+enum class Site { step, batch };
+
+// Called by the unit runner around every step and by the batch runner after every batch; does
+// nothing unless TANDEM_FAILPOINT names this place.
+void reach(Moment moment, Site site, int number);
+
+}  // namespace tandem::failpoint
