@@ -8,6 +8,7 @@
 
 #include "archive/common.h"
 #include "archive/plan.h"
+#include "batch/batch_cursor.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -45,7 +46,8 @@ class TableArchiver {
   // how many of the table's own rows moved.
   long long run(long long budget, ArchiveReport& report, Pacer& pacer) {
     long long moved = 0;
-    std::vector<Value> cursor;
+    // Where the walk over the table stands, as migrate's batches keep it (one pass here).
+    BatchCursor cursor;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
       const long long limit = std::min(kBatchRows, budget - moved);
@@ -60,7 +62,7 @@ class TableArchiver {
         }
         move_batch(keys, counts);
         connection_.commit();
-        cursor = keys.back();
+        cursor.after = keys.back();
         moved += static_cast<long long>(keys.size());
         exhausted = static_cast<long long>(keys.size()) < limit;
       } catch (...) {
@@ -80,20 +82,20 @@ class TableArchiver {
 
   // The next `limit` soft-deleted keys after `cursor`, locked until the batch commits so
   // that no new row can start referencing them (the foreign-key check waits for the lock).
-  std::string select_keys(const std::vector<Value>& cursor, long long limit) const {
+  std::string select_keys(const BatchCursor& cursor, long long limit) const {
     std::string where = table_.deleted_condition;
     if (options_.before) where += " AND " + sql_.older_than("deleted_at");
-    if (!cursor.empty())
+    if (!cursor.at_start())
       where += fmt::format(" AND {} > {}", tuple(table_.key),
-                           cursor.size() == 1 ? "?" : "(" + placeholders(cursor.size()) + ")");
+                           cursor.after.size() == 1 ? "?" : "(" + placeholders(cursor.after.size()) + ")");
     return fmt::format("SELECT {0} FROM {1} WHERE {2} ORDER BY {0} LIMIT {3}{4}", quoted_list(sql_, table_.key),
                        sql_.quote(table_.name), where, limit, sql_.archive_row_lock());
   }
 
-  std::vector<Value> key_params(const std::vector<Value>& cursor) const {
+  std::vector<Value> key_params(const BatchCursor& cursor) const {
     std::vector<Value> params;
     if (options_.before) params.push_back(*options_.before);
-    params.insert(params.end(), cursor.begin(), cursor.end());
+    params.insert(params.end(), cursor.after.begin(), cursor.after.end());
     return params;
   }
 
