@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <random>
+#include <thread>
 
 #include "conformance.h"
 #include "tandem/schema_diff.h"

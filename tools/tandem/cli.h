@@ -38,7 +38,7 @@ struct CommandLine {
   bool purge_too = false;                // archive --purge
   bool all = false;                      // purge --all
   int sleep_ms = 0;                      // --sleep MS between batches (migrate, archive)
-  int batch_size = 1000;                 // migrate
+  std::optional<int> batch_size;         // migrate; else each operation's batch:, else 1000
   int jobs = 1;                          // cells at once
   std::optional<int> batch_time_ms;      // migrate: adapt batches toward this duration
   std::optional<long long> max_count;    // migrate: at most this many rows this run

@@ -85,7 +85,7 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("purge", po::bool_switch(&line.purge_too), "archive: purge the shadow tables afterwards")
       ("all", po::bool_switch(&line.all), "purge: every shadow row")
       ("sleep", po::value<int>(&line.sleep_ms), "migrate, archive: milliseconds to pause between batches")
-      ("batch-size", po::value<int>(&line.batch_size), "migrate: rows per batch (default 1000)")
+      ("batch-size", po::value<int>(), "migrate: rows per batch (default: the operation's batch:, else 1000)")
       ("jobs,j", po::value<int>(&line.jobs), "cells to run at once, after the api database (default 1)")
       ("batch-time", po::value<int>(), "migrate: adapt the batch size so a batch takes about this many ms")
       ("max-count", po::value<long long>(), "migrate: at most this many rows this run; exits 1 while rows remain");
@@ -135,7 +135,8 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
     if (*line.every_seconds <= 0) throw Error(ErrorKind::usage, "--every must be a positive number of seconds");
   }
   if (line.sleep_ms < 0) throw Error(ErrorKind::usage, "--sleep must be zero or more milliseconds");
-  if (line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
+  if (values.count("batch-size")) line.batch_size = values["batch-size"].as<int>();
+  if (line.batch_size && *line.batch_size <= 0) throw Error(ErrorKind::usage, "--batch-size must be a positive number of rows");
   if (line.jobs <= 0) throw Error(ErrorKind::usage, "--jobs must be a positive number of cells");
   if (values.count("batch-time")) {
     line.batch_time_ms = values["batch-time"].as<int>();

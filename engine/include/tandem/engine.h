@@ -39,7 +39,9 @@ struct RunOptions {
   // so the application's writes are never queued behind tandem for longer.
   std::chrono::milliseconds lock_timeout{500};
   int lock_retries = 10;           // attempts after a lost lock fight, with doubling backoff
-  int batch_size = 1000;           // rows per migrate batch
+  // Rows per migrate batch, for every operation (--batch-size); when not given, each
+  // operation's own `batch:`, else 1000.
+  std::optional<int> batch_size;
   std::optional<long long> max_count;     // at most this many rows this run (migrate)
   std::chrono::milliseconds sleep{0};     // pause between migrate batches
   int jobs = 1;                    // cells run at once, after the api database

@@ -8,6 +8,7 @@
 
 #include "archive/common.h"
 #include "archive/plan.h"
+#include "batch/batch_cursor.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -45,7 +46,8 @@ class TableArchiver {
   // how many of the table's own rows moved.
   long long run(long long budget, ArchiveReport& report, Pacer& pacer) {
     long long moved = 0;
-    std::vector<Value> cursor;
+    // Where the walk over the table stands, as migrate's batches keep it (one pass here).
+    BatchCursor cursor;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
       const long long limit = std::min(kBatchRows, budget - moved);
@@ -60,7 +62,7 @@ class TableArchiver {
         }
         move_batch(keys, counts);
         connection_.commit();
-        cursor = keys.back();
+        cursor.after = keys.back();
         moved += static_cast<long long>(keys.size());
         exhausted = static_cast<long long>(keys.size()) < limit;
       } catch (...) {
@@ -73,8 +75,6 @@ class TableArchiver {
   }
 
  private:
-  std::string row_lock() const { return connection_.kind() == DialectKind::sqlite ? "" : " FOR UPDATE"; }
-
   std::string tuple(const std::vector<std::string>& columns) const {
     const std::string list = quoted_list(sql_, columns);
     return columns.size() == 1 ? list : "(" + list + ")";
@@ -82,20 +82,20 @@ class TableArchiver {
 
   // The next `limit` soft-deleted keys after `cursor`, locked until the batch commits so
   // that no new row can start referencing them (the foreign-key check waits for the lock).
-  std::string select_keys(const std::vector<Value>& cursor, long long limit) const {
+  std::string select_keys(const BatchCursor& cursor, long long limit) const {
     std::string where = table_.deleted_condition;
-    if (options_.before) where += " AND " + older_than(sql_, "deleted_at");
-    if (!cursor.empty())
+    if (options_.before) where += " AND " + sql_.older_than("deleted_at");
+    if (!cursor.at_start())
       where += fmt::format(" AND {} > {}", tuple(table_.key),
-                           cursor.size() == 1 ? "?" : "(" + placeholders(cursor.size()) + ")");
+                           cursor.after.size() == 1 ? "?" : "(" + placeholders(cursor.after.size()) + ")");
     return fmt::format("SELECT {0} FROM {1} WHERE {2} ORDER BY {0} LIMIT {3}{4}", quoted_list(sql_, table_.key),
-                       sql_.quote(table_.name), where, limit, row_lock());
+                       sql_.quote(table_.name), where, limit, sql_.archive_row_lock());
   }
 
-  std::vector<Value> key_params(const std::vector<Value>& cursor) const {
+  std::vector<Value> key_params(const BatchCursor& cursor) const {
     std::vector<Value> params;
     if (options_.before) params.push_back(*options_.before);
-    params.insert(params.end(), cursor.begin(), cursor.end());
+    params.insert(params.end(), cursor.after.begin(), cursor.after.end());
     return params;
   }
 
@@ -113,14 +113,10 @@ class TableArchiver {
     return {fmt::format("({})", fmt::join(any, " OR ")), params};
   }
 
-  // The rows of one table a batch moves, as a FROM clause and a condition.
+  // The rows of one table a batch moves, and the parameters of their condition.
   struct RowSet {
-    std::string table;
-    const std::vector<std::string>* columns = nullptr;
-    std::string from;
-    std::string where;
+    ArchiveRows rows;
     std::vector<Value> params;
-    std::string alias;  // the table's name in `from` when it is not its own (MySQL)
   };
 
   // The batch's rows of the table, by key and still soft-deleted. Their locks (FOR
@@ -130,20 +126,20 @@ class TableArchiver {
   // condition says so again in each statement, and a copy and a delete that disagree roll
   // the batch back, so a shadow row never stays beside a live one and no live row goes.
   RowSet root_rows(const std::vector<Row>& keys) const {
-    RowSet rows{table_.name, &table_.columns, sql_.quote(table_.name)};
-    std::tie(rows.where, rows.params) = key_condition(keys, "");
-    rows.where = fmt::format("{} AND ({})", rows.where, table_.deleted_condition);
-    return rows;
+    RowSet set{{table_.name, table_.columns, sql_.quote(table_.name)}};
+    std::tie(set.rows.where, set.params) = key_condition(keys, "");
+    set.rows.where = fmt::format("{} AND ({})", set.rows.where, table_.deleted_condition);
+    return set;
   }
 
-  // The rows of `descendant` referencing, along its path, the rows in the batch. MariaDB
-  // runs `IN (subquery)` in a DELETE once per row of the table, so there the path is
-  // joined instead; SQLite has no DELETE with a join, and PostgreSQL plans both alike.
+  // The rows of `descendant` referencing, along its path, the rows in the batch: by
+  // nested IN (subquery), or with the path joined where the dialect wants it so.
   RowSet descendant_rows(const Descendant& descendant, const std::vector<Row>& keys) const {
     const std::string& table = descendant.path.back().table;
-    RowSet rows{table, &descendant.columns};
-    if (connection_.kind() != DialectKind::mysql) {
-      std::tie(rows.where, rows.params) = key_condition(keys, "");
+    RowSet set{{table, descendant.columns}};
+    ArchiveRows& rows = set.rows;
+    if (sql_.archive_paths() == ArchivePaths::nested_in) {
+      std::tie(rows.where, set.params) = key_condition(keys, "");
       std::string parent = table_.name;
       for (const auto& link : descendant.path) {
         rows.where = fmt::format("{} IN (SELECT {} FROM {} WHERE {})", tuple(link.columns),
@@ -151,7 +147,7 @@ class TableArchiver {
         parent = link.table;
       }
       rows.from = sql_.quote(table);
-      return rows;
+      return set;
     }
     // t<depth> is the table at that depth of the path, t0 the archived table.
     const size_t depth = descendant.path.size();
@@ -166,8 +162,8 @@ class TableArchiver {
                                     sql_.quote(link.referenced_columns[i])));
       rows.from += fmt::format(" JOIN {} AS t{} ON {}", sql_.quote(parent), level - 1, fmt::join(equal, " AND "));
     }
-    std::tie(rows.where, rows.params) = key_condition(keys, "t0.");
-    return rows;
+    std::tie(rows.where, set.params) = key_condition(keys, "t0.");
+    return set;
   }
 
   // Whether rows of other descendants reference `descendant`'s rows.
@@ -181,17 +177,19 @@ class TableArchiver {
 
   void move_batch(const std::vector<Row>& keys, std::vector<TableCount>& counts) {
     // Lock the referencing rows top down before moving any: a row whose parent is locked
-    // cannot gain a new child. PostgreSQL moves each table in one statement, so only the
-    // tables with children of their own need it; MySQL copies then deletes, so all do.
-    if (connection_.kind() != DialectKind::sqlite)
+    // cannot gain a new child: which tables need it is the dialect's (ArchiveLocks).
+    const ArchiveLocks locks = sql_.archive_locks();
+    if (locks != ArchiveLocks::none)
       for (auto descendant = table_.descendants.rbegin(); descendant != table_.descendants.rend(); ++descendant)
-        if (connection_.kind() == DialectKind::mysql || has_children(*descendant)) {
-          const RowSet rows = descendant_rows(*descendant, keys);
-          connection_.query(fmt::format("SELECT 1 FROM {} WHERE {} FOR UPDATE", rows.from, rows.where), rows.params);
+        if (locks == ArchiveLocks::all || has_children(*descendant)) {
+          const RowSet set = descendant_rows(*descendant, keys);
+          connection_.query(fmt::format("SELECT 1 FROM {} WHERE {}{}", set.rows.from, set.rows.where,
+                                        sql_.archive_row_lock()),
+                            set.params);
         }
     for (const auto& descendant : table_.descendants) {
-      const RowSet rows = descendant_rows(descendant, keys);
-      counts.push_back({database_, rows.table, move(rows)});
+      const RowSet set = descendant_rows(descendant, keys);
+      counts.push_back({database_, set.rows.table, move(set)});
     }
     const long long moved = move(root_rows(keys));
     if (moved != static_cast<long long>(keys.size()))
@@ -202,31 +200,16 @@ class TableArchiver {
     std::erase_if(counts, [](const TableCount& count) { return count.rows == 0; });
   }
 
-  // Moves `rows` into their table's shadow; returns how many.
-  long long move(const RowSet& rows) {
-    const std::string list = quoted_list(sql_, *rows.columns);
-    const std::string shadow = sql_.quote(ops::shadow_name(rows.table));
-    if (connection_.kind() == DialectKind::postgresql)
-      return connection_.update(fmt::format("WITH moved AS (DELETE FROM {} WHERE {} RETURNING {}) "
-                                            "INSERT INTO {} ({}) SELECT {} FROM moved",
-                                            rows.from, rows.where, list, shadow, list, list),
-                                rows.params);
-    std::string selected = list;
-    if (!rows.alias.empty()) {
-      std::vector<std::string> qualified;
-      for (const auto& column : *rows.columns) qualified.push_back(rows.alias + "." + sql_.quote(column));
-      selected = fmt::format("{}", fmt::join(qualified, ", "));
-    }
-    const long long copied = connection_.update(
-        fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", shadow, list, selected, rows.from, rows.where),
-        rows.params);
-    const long long deleted = connection_.update(
-        fmt::format("DELETE {}FROM {} WHERE {}", rows.alias.empty() ? "" : rows.alias + " ", rows.from, rows.where),
-        rows.params);
+  // Moves `set` into its table's shadow; returns how many rows.
+  long long move(const RowSet& set) {
+    const auto statements = sql_.archive_move(set.rows, sql_.quote(ops::shadow_name(set.rows.table)));
+    if (statements.size() == 1) return connection_.update(statements.front(), set.params);
+    const long long copied = connection_.update(statements.at(0), set.params);
+    const long long deleted = connection_.update(statements.at(1), set.params);
     if (copied != deleted)
       throw Error(ErrorKind::step_failed,
                   fmt::format("{}: {}: {} rows were copied to {} but {} deleted; the batch was rolled back", database_,
-                              rows.table, copied, ops::shadow_name(rows.table), deleted));
+                              set.rows.table, copied, ops::shadow_name(set.rows.table), deleted));
     return deleted;
   }
 
@@ -257,9 +240,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     Connection& connection = *database.connection;
     const auto plan = archiving::plan_archive(connection.snapshot(), connection.renderer(), options.before.has_value());
     for (const auto& [table, reason] : plan.skipped) report.skipped.push_back({target->name, table, reason});
-    // Read committed: InnoDB then keeps locks only on the rows a batch moves, not on
-    // every live row its scan passes, so the application's writes to those go on.
-    if (connection.kind() == DialectKind::mysql) connection.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+    for (const auto& statement : connection.renderer().archive_session()) connection.execute(statement);
     long long moved = 0;
     do {
       moved = 0;

@@ -34,11 +34,6 @@ LockedDatabase open_locked(const DatabaseTarget& target, std::chrono::seconds wa
   return database;
 }
 
-std::string older_than(const SqlRenderer& sql, const std::string& column) {
-  if (sql.kind() == DialectKind::sqlite) return fmt::format("julianday({}) < julianday(?)", sql.quote(column));
-  return fmt::format("{} < ?", sql.quote(column));
-}
-
 std::string placeholders(size_t count) {
   std::string text;
   for (size_t i = 0; i < count; ++i) text += i ? ", ?" : "?";

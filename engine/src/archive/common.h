@@ -1,5 +1,4 @@
-// What archive and purge share: which databases they visit, the run lock they hold,
-// and how a timestamp column is compared with --before on every dialect.
+// What archive and purge share: which databases they visit, the run lock they hold.
 #pragma once
 
 #include <memory>
@@ -24,11 +23,6 @@ struct LockedDatabase {
   std::unique_ptr<RunLock> lock;
 };
 LockedDatabase open_locked(const DatabaseTarget& target, std::chrono::seconds wait);
-
-// SQL true when `column` holds a timestamp older than the `?` parameter, a timestamp as
-// parse_timestamp returns it. SQLite stores datetimes as text, written with a space or
-// a T: julianday() reads both, where comparing the text would not.
-std::string older_than(const SqlRenderer& sql, const std::string& column);
 
 // "?, ?, ?" for `count` placeholders.
 std::string placeholders(size_t count);

@@ -32,7 +32,7 @@ PurgeReport purge(const Deployment& deployment, const PurgeOptions& options) {
                                     "it has no deleted_at, updated_at or created_at column to compare with --before"});
           continue;
         }
-        statement += " WHERE " + archiving::older_than(sql, column);
+        statement += " WHERE " + sql.older_than(column);
         params.push_back(*options.before);
       }
       connection.begin();

@@ -1,7 +1,6 @@
 #include "batch/batch_runner.h"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,9 +9,9 @@
 #include <functional>
 #include <thread>
 
+#include "batch/batch_cursor.h"
 #include "dialect/lock_retry.h"
-#include "run/failpoint.h"
-#include "operations/common.h"
+#include "failpoint.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -35,89 +34,22 @@ void BatchBudget::spend(long long rows) {
 
 namespace {
 
-// One batched operation reduced to what batching needs: the table walked, its key, the
-// rows' condition, and the statement that handles the rows of one key range.
-struct BatchPlan {
-  std::string table;
-  std::vector<std::string> key;
-  std::optional<std::string> where;
-  // SQL for the rows in `range` (a condition on the key with `?` placeholders); it
-  // must change, and so count, only rows that still need it.
-  std::function<std::string(const std::string& range)> statement;
-  // A final pass repeats until a pass changes nothing; copy_rows, whose upserts may
-  // count unchanged rows, stops after one final pass.
-  int max_passes = 20;
+// Test hook: with TANDEM_TEST_BATCH_SQL set to a path, every statement a batch sends is
+// appended to that file, one a line, so a test can compare them with a dry run's.
+void record_statement(const std::string& sql) {
+  static const char* path = std::getenv("TANDEM_TEST_BATCH_SQL");
+  if (!path) return;
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
+  std::ofstream(path, std::ios::app) << sql << "\n";
+}
+
+template <typename... Cases>
+struct Overloaded : Cases... {
+  using Cases::operator()...;
 };
-
-std::string key_list(const SqlRenderer& sql, const std::vector<std::string>& key) {
-  std::vector<std::string> quoted;
-  for (const auto& column : key) quoted.push_back(sql.quote(column));
-  return fmt::format("{}", fmt::join(quoted, ", "));
-}
-
-// `(a, b) > (?, ?)`, or `a > ?` for a single column.
-std::string compare_key(const SqlRenderer& sql, const std::vector<std::string>& key, const char* op) {
-  std::vector<std::string> marks(key.size(), "?");
-  if (key.size() == 1) return fmt::format("{} {} ?", sql.quote(key[0]), op);
-  return fmt::format("({}) {} ({})", key_list(sql, key), op, fmt::join(marks, ", "));
-}
-
-std::vector<std::string> key_of(const ops::Operation& operation, const std::string& table, const schema::Schema& schema,
-                                 const std::vector<std::string>& declared) {
-  if (!declared.empty()) return declared;
-  const schema::Table& found = ops::require_table(schema, table, operation.name());
-  auto key = found.primary_key();
-  if (key.empty())
-    throw Error(ErrorKind::step_failed,
-                fmt::format("{} on {}: the table has no primary key to walk in batches; give `key:`", operation.name(),
-                            table));
-  return key;
-}
-
-BatchPlan plan_for(const ops::Operation& operation, const SqlRenderer& sql, const schema::Schema& schema,
-                   const RenderContext& context) {
-  BatchPlan plan;
-  std::visit(
-      [&](const auto& op) {
-        using T = std::decay_t<decltype(op)>;
-        if constexpr (std::is_same_v<T, ops::Backfill>) {
-          plan.table = op.table;
-          plan.key = key_of(operation, op.table, schema, op.key);
-          plan.where = op.where;
-          plan.statement = [&sql, op, where = op.where](const std::string& range) {
-            std::vector<std::string> assignments, changes;
-            for (const auto& [column, expression] : op.set) {
-              assignments.push_back(fmt::format("{} = {}", sql.quote(column), expression));
-              changes.push_back(sql.differs(sql.quote(column), expression));
-            }
-            return fmt::format("UPDATE {} SET {} WHERE {}{} AND ({})", sql.quote(op.table), fmt::join(assignments, ", "),
-                               range, where ? " AND (" + *where + ")" : "", fmt::join(changes, " OR "));
-          };
-        } else if constexpr (std::is_same_v<T, ops::DeleteRows>) {
-          plan.table = op.table;
-          plan.key = key_of(operation, op.table, schema, op.key);
-          plan.where = op.where;
-          plan.statement = [&sql, op](const std::string& range) {
-            return fmt::format("DELETE FROM {} WHERE {} AND ({})", sql.quote(op.table), range, op.where);
-          };
-        } else if constexpr (std::is_same_v<T, ops::CopyRows>) {
-          plan.table = op.from;
-          plan.key = key_of(operation, op.from, schema, op.key);
-          plan.where = op.where;
-          plan.max_passes = 2;
-          plan.statement = [&sql, op, &context](const std::string& range) {
-            ops::CopyRows batch = op;
-            batch.key.clear();  // here the key walks the source; the upsert's conflict is the target's
-            batch.where = range + (op.where ? " AND (" + *op.where + ")" : "");
-            return sql.copy_rows(batch, context);
-          };
-        } else {
-          throw Error(ErrorKind::step_failed, fmt::format("{} cannot run in batches", operation.name()));
-        }
-      },
-      operation.body);
-  return plan;
-}
+template <typename... Cases>
+Overloaded(Cases...) -> Overloaded<Cases...>;
 
 }  // namespace
 
@@ -125,75 +57,73 @@ BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunOpt
                          PeerLookup peers)
     : connection_(connection), state_(state), options_(options), budget_(budget), peers_(std::move(peers)) {}
 
-bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operation, const schema::Schema& schema,
-                      MigrationFigure& figure) {
-  if (const auto* move = std::get_if<ops::MoveRows>(&operation.body)) return run_move(unit, index, *move, schema, figure);
-  const SqlRenderer& sql = connection_.renderer();
-  const RenderContext context{sql, schema, unit.version, true};
-  const BatchPlan plan = plan_for(operation, sql, schema, context);
-  return walk(unit, index, plan.table, plan.key, plan.where, {}, plan.max_passes, figure,
-              {nullptr, [&](const std::vector<Row>&, const std::string& range, const std::vector<Value>& bounds) {
-                 return connection_.update(plan.statement(range), bounds);
-               }});
+std::vector<Row> BatchRunner::query(Connection& connection, const std::string& sql, const std::vector<Value>& params) {
+  record_statement(sql);
+  return connection.query(sql, params);
 }
 
-bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
-                           MigrationFigure& figure) {
-  const SqlRenderer& sql = connection_.renderer();
-  const auto target_connection = peers_(op.to.database);
+long long BatchRunner::update(Connection& connection, const std::string& sql, const std::vector<Value>& params) {
+  record_statement(sql);
+  return connection.update(sql, params);
+}
+
+int BatchRunner::batch_size(const ops::Operation& operation) const {
+  if (options_.batch_size) return *options_.batch_size;
+  if (const auto* backfill = std::get_if<ops::Backfill>(&operation.body); backfill && backfill->batch)
+    return *backfill->batch;
+  return kDefaultBatchSize;
+}
+
+bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operation, const ops::BatchPlan& plan,
+                      const schema::Schema& schema, MigrationFigure& figure) {
+  batch_size_ = batch_size(operation);
+  return std::visit(
+      Overloaded{[&](const ops::RangePlan& range) {
+                   return walk(unit, index, range.walk, figure,
+                               {nullptr, nullptr,
+                                [&](const std::vector<Row>&, bool first, const std::vector<Value>& bounds) {
+                                  return update(connection_, first ? range.first_batch : range.next_batch, bounds);
+                                }});
+                 },
+                 [&](const ops::MovePlan& move) { return run_move(unit, index, operation, move, schema, figure); }},
+      plan);
+}
+
+bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& operation, ops::MovePlan plan,
+                           const schema::Schema& schema, MigrationFigure& figure) {
+  const auto target_connection = peers_(plan.target_role);
   Connection& target = *target_connection;
   target.set_lock_timeout(options_.lock_timeout);
-  const SqlRenderer& target_sql = target.renderer();
-  const auto key = op.key.empty() ? ops::require_table(schema, op.from.table, "move_rows").primary_key() : op.key;
-  if (key.empty())
-    throw Error(ErrorKind::step_failed,
-                fmt::format("move_rows from {}: the table has no primary key to walk in batches; give `key:`", op.from.table));
-  // Each row is read as its key, the moved values (copied into the target) and their
-  // stored forms (which the source's delete compares).
-  const size_t count = op.columns.size();
-  std::vector<std::string> selected, stored, targets, assignments, unique_checks;
-  for (const auto& [column, expression] : op.columns) {
-    selected.push_back("(" + expression + ")");
-    stored.push_back(sql.stored("(" + expression + ")"));
-    targets.push_back(target_sql.quote(column));
-    assignments.push_back(target_sql.quote(column) + " = ?");
+  if (target.kind() != connection_.kind()) {
+    // The target's statements in the target's dialect.
+    const auto there = ops::batch_plan(operation, {target.renderer(), schema, unit.version, true});
+    const auto& moved = std::get<ops::MovePlan>(*there);
+    plan.find = moved.find;
+    plan.insert = moved.insert;
+    plan.update = moved.update;
   }
-  selected.insert(selected.end(), stored.begin(), stored.end());
-  std::vector<size_t> unique_positions;
-  for (const auto& column : op.unique) {
-    auto it = std::find_if(op.columns.begin(), op.columns.end(), [&](const auto& pair) { return pair.first == column; });
-    if (it == op.columns.end())
-      throw Error(ErrorKind::step_failed,
-                  fmt::format("move_rows {} -> {}: unique column '{}' is not one of its columns", op.from.table,
-                              op.to.table, column));
-    unique_positions.push_back(static_cast<size_t>(it - op.columns.begin()));
-    unique_checks.push_back(fmt::format("{} = ?", target_sql.quote(column)));
-  }
-  std::vector<std::string> marks(count, "?");
-  const std::string find = fmt::format("SELECT {} FROM {} WHERE {}", fmt::join(targets, ", "),
-                                       target_sql.quote(op.to.table), fmt::join(unique_checks, " AND "));
-  const std::string insert = fmt::format("INSERT INTO {} ({}) VALUES ({})", target_sql.quote(op.to.table),
-                                         fmt::join(targets, ", "), fmt::join(marks, ", "));
-  const std::string update = fmt::format("UPDATE {} SET {} WHERE {}", target_sql.quote(op.to.table),
-                                         fmt::join(assignments, ", "), fmt::join(unique_checks, " AND "));
+  const size_t key_size = plan.walk.key.size(), count = plan.values;
   BatchHandlers handlers;
+  handlers.read = [&](bool first, const std::vector<Value>& bounds) {
+    return query(connection_, first ? plan.first_read : plan.next_read, bounds);
+  };
   handlers.outside = [&](const std::vector<Row>& rows) {
     long long changed = 0;
     target.begin();
     try {
       for (const auto& row : rows) {
-        const auto first = row.begin() + static_cast<long>(key.size());
-        std::vector<Value> values(first, first + static_cast<long>(count));
+        const auto values_begin = row.begin() + static_cast<long>(key_size);
+        std::vector<Value> values(values_begin, values_begin + static_cast<long>(count));
         std::vector<Value> unique_values;
-        for (size_t position : unique_positions) unique_values.push_back(values[position]);
-        const auto found = target.query(find, unique_values);
+        for (size_t position : plan.unique_positions) unique_values.push_back(values[position]);
+        const auto found = query(target, plan.find, unique_values);
         if (found.empty()) {
-          changed += target.update(insert, values);
+          changed += update(target, plan.insert, values);
         } else if (found.front() != values) {
           // Copied before: by a run killed before its source delete, or by a batch whose
           // delete found the row changed since. The source holds the newer content.
           values.insert(values.end(), unique_values.begin(), unique_values.end());
-          changed += target.update(update, values) > 0;
+          changed += update(target, plan.update, values) > 0;
         }
       }
       target.commit();
@@ -202,37 +132,25 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::MoveRows& op,
       throw;
     }
     // A moved row counts once: by its delete, or by its copy when the source keeps it.
-    return op.then == "keep" ? changed : 0;
+    return plan.keep ? changed : 0;
   };
-  handlers.inside = [&](const std::vector<Row>& rows, const std::string&, const std::vector<Value>&) -> long long {
-    if (op.then == "keep" || rows.empty()) return 0;
-    // A source row is deleted only while every moved value still is what the target was
-    // given: one the application changed since the read stays, and a later pass (the
-    // walk's final passes) copies it again, updating the target, before deleting it.
-    std::vector<std::string> same;
-    for (const auto& column : key) same.push_back(sql.quote(column) + " = ?");
-    for (const auto& form : stored) same.push_back("NOT " + sql.differs(form, "?"));
-    const std::string one = fmt::format("({})", fmt::join(same, " AND "));
-    const std::string condition = op.where ? " AND (" + *op.where + ")" : "";
-    constexpr size_t kRowsPerDelete = 100;
+  handlers.inside = [&](const std::vector<Row>& rows, bool, const std::vector<Value>&) -> long long {
+    if (plan.keep || rows.empty()) return 0;
     long long deleted = 0;
-    for (size_t begin = 0; begin < rows.size(); begin += kRowsPerDelete) {
-      const size_t end = std::min(rows.size(), begin + kRowsPerDelete);
-      std::vector<std::string> any(end - begin, one);
+    for (size_t begin = 0; begin < rows.size(); begin += ops::MovePlan::kRowsPerDelete) {
+      const size_t end = std::min(rows.size(), begin + ops::MovePlan::kRowsPerDelete);
       std::vector<Value> params;
       for (size_t i = begin; i < end; ++i) {
         const Row& row = rows[i];
-        params.insert(params.end(), row.begin(), row.begin() + static_cast<long>(key.size()));
+        params.insert(params.end(), row.begin(), row.begin() + static_cast<long>(key_size));
         params.insert(params.end(), row.end() - static_cast<long>(count), row.end());
       }
-      deleted += connection_.update(fmt::format("DELETE FROM {} WHERE ({}){}", sql.quote(op.from.table),
-                                                fmt::join(any, " OR "), condition),
-                                    params);
+      deleted += update(connection_, plan.source_delete(end - begin), params);
     }
     return deleted;
   };
   lock_peer_ = &target;
-  const bool done = walk(unit, index, op.from.table, key, op.where, selected, 20, figure, handlers);
+  const bool done = walk(unit, index, plan.walk, figure, handlers);
   lock_peer_ = nullptr;
   return done;
 }
@@ -255,20 +173,14 @@ void pause_after_copy() {
 
 }  // namespace
 
-bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_name, const std::vector<std::string>& key_columns,
-                       const std::optional<std::string>& where, const std::vector<std::string>& extra_columns,
-                       int max_passes, MigrationFigure& figure, const BatchHandlers& handlers) {
+bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_walk, MigrationFigure& figure,
+                       const BatchHandlers& handlers) {
   const SqlRenderer& sql = connection_.renderer();
-  const std::string table = sql.quote(table_name), key = key_list(sql, key_columns);
-  const std::string condition = where ? "(" + *where + ")" : "1 = 1";
-  const std::string selected = extra_columns.empty() ? key : key + ", " + fmt::format("{}", fmt::join(extra_columns, ", "));
-
   auto progress = state_.progress(unit.phase, unit.version, index);
   if (!progress) {
     StateStore::Progress fresh;
-    fresh.rows_found =
-        std::stoll(connection_.query(fmt::format("SELECT count(*) FROM {} WHERE {}", table, condition)).at(0).at(0).value_or("0"));
-    fresh.cursor = nlohmann::json{{"pass", 1}, {"changed", 0}, {"after", nullptr}}.dump();
+    fresh.rows_found = std::stoll(query(connection_, keys_walk.count).at(0).at(0).value_or("0"));
+    fresh.cursor = BatchCursor{}.dump();
     state_.save_progress(unit.phase, unit.version, index, fresh);
     progress = fresh;
   }
@@ -277,29 +189,22 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
   figure.done = progress->done;
   if (progress->done) return true;
 
-  nlohmann::json cursor = nlohmann::json::parse(progress->cursor);
-  int batch_size = options_.batch_size;
+  BatchCursor cursor = BatchCursor::parse(progress->cursor);
+  int batch_size = batch_size_;
   // One batch, or the end of a pass: it changes `cursor` and `progress` only once its
   // transaction has committed, so an attempt that lost a lock fight can start afresh.
   // Returns the rows it changed, or nullopt at the end of a pass.
   auto batch = [&]() -> std::optional<long long> {
-    std::vector<Value> after;
-    if (!cursor["after"].is_null())
-      for (const auto& value : cursor["after"]) after.push_back(value.get<std::string>());
-    const std::string lower = after.empty() ? "" : compare_key(sql, key_columns, ">");
-    // Keys alone, so the fetch walks the key's index whatever the planner thinks of the
-    // unit's condition; the condition applies inside the key range.
-    const auto keys = connection_.query(fmt::format("SELECT {} FROM {}{} ORDER BY {} LIMIT {}", key, table,
-                                                    lower.empty() ? "" : " WHERE " + lower, key,
-                                                    budget_.next_batch(batch_size)),
-                                        after);
+    const bool first = cursor.at_start();
+    std::vector<Value> params = cursor.after;
+    params.push_back(std::to_string(budget_.next_batch(batch_size)));
+    const auto keys = query(connection_, first ? keys_walk.first_keys : keys_walk.next_keys, params);
     if (keys.empty()) {
       // The end of a pass: done when it changed nothing, or nothing matches any more;
       // else a final pass from the start, for rows written behind the cursor.
-      const bool settled =
-          cursor["changed"].get<long long>() == 0 || cursor["pass"].get<int>() >= max_passes ||
-          connection_.query(fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", table, condition)).empty();
-      const nlohmann::json next = {{"pass", cursor["pass"].get<int>() + 1}, {"changed", 0}, {"after", nullptr}};
+      const bool settled = cursor.changed == 0 || cursor.pass >= keys_walk.max_passes ||
+                           query(connection_, keys_walk.any_left).empty();
+      const BatchCursor next = cursor.next_pass();
       StateStore::Progress saved = *progress;
       saved.cursor = next.dump();
       saved.done = settled;
@@ -309,14 +214,11 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
       figure.done = settled;
       return std::nullopt;
     }
-    std::vector<Value> bounds = after;
+    std::vector<Value> bounds = cursor.after;
     bounds.insert(bounds.end(), keys.back().begin(), keys.back().end());
-    const std::string range = (lower.empty() ? "" : lower + " AND ") + compare_key(sql, key_columns, "<=");
     // Operations that read the rows (move_rows) get those of the range that match.
     std::vector<Row> rows;
-    if (!extra_columns.empty())
-      rows = connection_.query(
-          fmt::format("SELECT {} FROM {} WHERE {} AND {} ORDER BY {}", selected, table, range, condition, key), bounds);
+    if (handlers.read) rows = handlers.read(first, bounds);
     long long changed = 0;
     if (handlers.outside) {
       changed = handlers.outside(rows);
@@ -325,13 +227,11 @@ bool BatchRunner::walk(const Unit& unit, int index, const std::string& table_nam
     connection_.begin();
     try {
       for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
-      changed += handlers.inside(rows, range, bounds);
+      changed += handlers.inside(rows, first, bounds);
       for (const auto& statement : sql.bypass_forbid(false)) connection_.execute(statement);
-      nlohmann::json next = cursor;
-      nlohmann::json last = nlohmann::json::array();
-      for (const auto& column : keys.back()) last.push_back(column.value_or(""));
-      next["after"] = last;
-      next["changed"] = next["changed"].get<long long>() + changed;
+      BatchCursor next = cursor;
+      next.after = keys.back();
+      next.changed += changed;
       StateStore::Progress saved = *progress;
       saved.cursor = next.dump();
       saved.rows_done += changed;

@@ -35,13 +35,15 @@ class BatchBudget {
   std::optional<long long> remaining_;
 };
 
-// What one batch does with the rows of its key range. `outside` (optional) runs first,
-// outside the source transaction, and returns rows it changed elsewhere; `inside` runs
-// in the source transaction that also saves the cursor, and returns rows it changed.
+// What one batch does with the rows of its key range. `read` (optional) reads them
+// first; `outside` (optional) runs next, outside the source transaction, and returns
+// rows it changed elsewhere; `inside` runs in the source transaction that also saves the
+// cursor, and returns rows it changed. `first`: the batch starts a pass (no lower bound);
+// `bounds`: the parameters of the key range.
 struct BatchHandlers {
+  std::function<std::vector<Row>(bool first, const std::vector<Value>& bounds)> read;
   std::function<long long(const std::vector<Row>& rows)> outside;
-  std::function<long long(const std::vector<Row>& rows, const std::string& range, const std::vector<Value>& bounds)>
-      inside;
+  std::function<long long(const std::vector<Row>& rows, bool first, const std::vector<Value>& bounds)> inside;
 };
 
 // A connection of its own to the one database of a role, for a move_rows target; throws
@@ -50,14 +52,14 @@ using PeerLookup = std::function<std::unique_ptr<Connection>(const std::string& 
 
 class BatchRunner {
  public:
+  static constexpr int kDefaultBatchSize = 1000;
   BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget,
               PeerLookup peers);
 
-  // Runs operation `index` of `unit` (a backfill, copy_rows, delete_rows or move_rows)
-  // until it is done or the budget is spent; `figure` gets its totals. Returns whether
-  // it is done.
-  bool run(const Unit& unit, int index, const ops::Operation& operation, const schema::Schema& schema,
-           MigrationFigure& figure);
+  // Runs `plan`, that of operation `index` of `unit` (rendered for `schema`), until it is
+  // done or the budget is spent; `figure` gets its totals. Returns whether it is done.
+  bool run(const Unit& unit, int index, const ops::Operation& operation, const ops::BatchPlan& plan,
+           const schema::Schema& schema, MigrationFigure& figure);
 
  private:
   // move_rows: each batch is copied into the target (inserted, or updated where a row
@@ -66,14 +68,19 @@ class BatchRunner {
   // what was copied. A crash in between leaves rows in both places, which the next run
   // copies again and deletes; a row the application changed in between stays in the
   // source for a later pass: nothing lost, nothing doubled, the newer content kept.
-  bool run_move(const Unit& unit, int index, const ops::MoveRows& op, const schema::Schema& schema,
-                MigrationFigure& figure);
+  bool run_move(const Unit& unit, int index, const ops::Operation& operation, ops::MovePlan plan,
+                const schema::Schema& schema, MigrationFigure& figure);
   // The keyset walk every batched operation shares: progress, passes, budget, sleep,
   // and batches retried while they lose lock fights; returns false (rows remain) when
   // one still cannot get its locks after --lock-retries.
-  bool walk(const Unit& unit, int index, const std::string& table, const std::vector<std::string>& key,
-            const std::optional<std::string>& where, const std::vector<std::string>& extra_columns, int max_passes,
-            MigrationFigure& figure, const BatchHandlers& handlers);
+  bool walk(const Unit& unit, int index, const ops::KeyWalk& keys_walk, MigrationFigure& figure,
+            const BatchHandlers& handlers);
+  // The batch size the run starts with: --batch-size, else the operation's `batch:`,
+  // else 1000.
+  int batch_size(const ops::Operation& operation) const;
+  // Every statement a batch sends goes through these (TANDEM_TEST_BATCH_SQL records them).
+  std::vector<Row> query(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
+  long long update(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
 
   Connection& connection_;
   StateStore& state_;
@@ -82,6 +89,7 @@ class BatchRunner {
   PeerLookup peers_;
   // move_rows' target while it runs: its lock waits are retried too.
   Connection* lock_peer_ = nullptr;
+  int batch_size_ = 1000;
 };
 
 }  // namespace tandem

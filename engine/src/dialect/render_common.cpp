@@ -179,4 +179,16 @@ std::vector<Step> SqlRenderer::rename_table(const ops::RenameTable& op, const Re
   return {{fmt::format("ALTER TABLE {} RENAME TO {}", quote(op.from), quote(op.to))}};
 }
 
+std::vector<std::string> SqlRenderer::archive_copy_then_delete(const ArchiveRows& rows, const std::string& shadow) const {
+  const std::string list = quoted_list(*this, rows.columns);
+  std::string selected = list;
+  if (!rows.alias.empty()) {
+    std::vector<std::string> qualified;
+    for (const auto& column : rows.columns) qualified.push_back(rows.alias + "." + quote(column));
+    selected = fmt::format("{}", fmt::join(qualified, ", "));
+  }
+  return {fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", shadow, list, selected, rows.from, rows.where),
+          fmt::format("DELETE {}FROM {} WHERE {}", rows.alias.empty() ? "" : rows.alias + " ", rows.from, rows.where)};
+}
+
 }  // namespace tandem

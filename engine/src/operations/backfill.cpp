@@ -27,14 +27,26 @@ void Backfill::validate(ValidationContext& context) const {
   require_identifiers(key, "key column", context);
 }
 
-std::vector<Step> Backfill::render(const RenderContext& context) const {
-  std::vector<std::string> assignments;
-  for (const auto& [column, expression] : set)
-    assignments.push_back(fmt::format("{} = {}", context.sql.quote(column), expression));
-  std::string sql = fmt::format("UPDATE {} SET {}", context.sql.quote(table), fmt::join(assignments, ", "));
-  if (where) sql += fmt::format(" WHERE {}", *where);
-  return {{sql}};
+// Each batch updates the rows of its key range that match `where` and would change:
+// a row already holding its new values is neither touched nor counted.
+BatchPlan Backfill::batch_plan(const RenderContext& context) const {
+  const SqlRenderer& sql = context.sql;
+  RangePlan plan{key_walk(context, kName, table, key, where), "", ""};
+  std::vector<std::string> assignments, changes;
+  for (const auto& [column, expression] : set) {
+    assignments.push_back(fmt::format("{} = {}", sql.quote(column), expression));
+    changes.push_back(sql.differs(sql.quote(column), expression));
+  }
+  const auto statement = [&](const std::string& range) {
+    return fmt::format("UPDATE {} SET {} WHERE {}{} AND ({})", sql.quote(table), fmt::join(assignments, ", "), range,
+                       where ? " AND (" + *where + ")" : "", fmt::join(changes, " OR "));
+  };
+  plan.first_batch = statement(plan.walk.first_range);
+  plan.next_batch = statement(plan.walk.next_range);
+  return plan;
 }
+
+std::vector<Step> Backfill::render(const RenderContext& context) const { return batch_steps(batch_plan(context)); }
 
 std::string Backfill::describe() const {
   std::vector<std::string> columns;

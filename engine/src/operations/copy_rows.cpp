@@ -13,10 +13,15 @@ CopyRows CopyRows::parse(FieldReader& fields) {
   op.columns = fields.required_assignments("columns");
   op.key = fields.optional_names("key");
   op.where = fields.optional_string("where");
-  op.on_conflict = fields.optional_string("on_conflict");
-  if (op.on_conflict && *op.on_conflict != "skip" && *op.on_conflict != "update")
-    fields.fail(fields.node()["on_conflict"],
-                fmt::format("copy_rows: on_conflict takes skip or update, not '{}'", *op.on_conflict));
+  if (const auto on_conflict = fields.optional_string("on_conflict")) {
+    if (*on_conflict == "skip")
+      op.on_conflict = OnConflict::skip;
+    else if (*on_conflict == "update")
+      op.on_conflict = OnConflict::update;
+    else
+      fields.fail(fields.node()["on_conflict"],
+                  fmt::format("copy_rows: on_conflict takes skip or update, not '{}'", *on_conflict));
+  }
   fields.finish();
   return op;
 }
@@ -32,7 +37,23 @@ void CopyRows::validate(ValidationContext& context) const {
   require_identifiers(key, "key column", context);
 }
 
-std::vector<Step> CopyRows::render(const RenderContext& context) const { return {{context.sql.copy_rows(*this, context)}}; }
+// The walk follows the source's key; each batch upserts the rows of its key range with
+// the dialect's copy statement, whose conflict is the target's (`key`).
+BatchPlan CopyRows::batch_plan(const RenderContext& context) const {
+  RangePlan plan{key_walk(context, kName, from, key, where), "", ""};
+  plan.walk.max_passes = 2;
+  const auto statement = [&](const std::string& range) {
+    CopyRows batch = *this;
+    batch.key.clear();  // here the key walks the source; the upsert's conflict is the target's
+    batch.where = range + (where ? " AND (" + *where + ")" : "");
+    return context.sql.copy_rows(batch, context);
+  };
+  plan.first_batch = statement(plan.walk.first_range);
+  plan.next_batch = statement(plan.walk.next_range);
+  return plan;
+}
+
+std::vector<Step> CopyRows::render(const RenderContext& context) const { return batch_steps(batch_plan(context)); }
 
 std::string CopyRows::describe() const { return fmt::format("copy rows {} -> {}", from, to); }
 

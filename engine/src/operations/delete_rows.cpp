@@ -21,9 +21,17 @@ void DeleteRows::validate(ValidationContext& context) const {
   require_identifiers(key, "key column", context);
 }
 
-std::vector<Step> DeleteRows::render(const RenderContext& context) const {
-  return {{fmt::format("DELETE FROM {} WHERE {}", context.sql.quote(table), where)}};
+BatchPlan DeleteRows::batch_plan(const RenderContext& context) const {
+  RangePlan plan{key_walk(context, kName, table, key, where), "", ""};
+  const auto statement = [&](const std::string& range) {
+    return fmt::format("DELETE FROM {} WHERE {} AND ({})", context.sql.quote(table), range, where);
+  };
+  plan.first_batch = statement(plan.walk.first_range);
+  plan.next_batch = statement(plan.walk.next_range);
+  return plan;
 }
+
+std::vector<Step> DeleteRows::render(const RenderContext& context) const { return batch_steps(batch_plan(context)); }
 
 std::string DeleteRows::describe() const { return fmt::format("delete rows from {} where {}", table, where); }
 

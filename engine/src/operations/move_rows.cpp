@@ -1,8 +1,11 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "operations/common.h"
 #include "operations/field_reader.h"
 #include "operations/renderer.h"
+#include "tandem/error.h"
 
 namespace tandem::ops {
 
@@ -28,9 +31,13 @@ MoveRows MoveRows::parse(FieldReader& fields) {
   op.unique = fields.optional_names("unique");
   if (op.unique.empty()) fields.fail(fields.node(), "move_rows: missing required key 'unique' (the target's dedup key)");
   op.where = fields.optional_string("where");
-  op.then = fields.optional_string("then").value_or("delete");
-  if (op.then != "delete" && op.then != "keep")
-    fields.fail(fields.node()["then"], fmt::format("move_rows: then takes delete or keep, not '{}'", op.then));
+  const std::string then = fields.optional_string("then").value_or("delete");
+  if (then == "delete")
+    op.then = MoveThen::remove;
+  else if (then == "keep")
+    op.then = MoveThen::keep;
+  else
+    fields.fail(fields.node()["then"], fmt::format("move_rows: then takes delete or keep, not '{}'", then));
   fields.finish();
   return op;
 }
@@ -49,25 +56,63 @@ void MoveRows::validate(ValidationContext& context) const {
   require_identifiers(unique, "unique column", context);
 }
 
-// What a dry run shows: the batch engine runs these per key range, inserting into the
-// database of role `to.database`, or updating the row with the same `unique` values
-// there, and deleting only the source rows that still hold what was copied.
-std::vector<Step> MoveRows::render(const RenderContext& context) const {
-  std::vector<std::string> targets, sources;
+BatchPlan MoveRows::batch_plan(const RenderContext& context) const {
+  const SqlRenderer& sql = context.sql;
+  MovePlan plan;
+  plan.walk = key_walk(context, kName, from.table, key, where);
+  plan.target_role = to.database;
+  plan.keep = then == MoveThen::keep;
+  plan.values = columns.size();
+  // Each row is read as its key, the moved values (copied into the target) and their
+  // stored forms (which the source's delete compares).
+  std::vector<std::string> selected, stored, targets, assignments, unique_checks;
+  for (const auto& column : plan.walk.key) selected.push_back(sql.quote(column));
   for (const auto& [column, expression] : columns) {
-    targets.push_back(context.sql.quote(column));
-    sources.push_back(expression);
+    selected.push_back("(" + expression + ")");
+    stored.push_back(sql.stored("(" + expression + ")"));
+    targets.push_back(sql.quote(column));
+    assignments.push_back(sql.quote(column) + " = ?");
   }
-  const std::string condition = where.value_or("1 = 1");
-  std::vector<Step> steps = {{fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {} -- into the {} database, in "
-                                          "batches, updating rows whose ({}) are there",
-                                          context.sql.quote(to.table), fmt::join(targets, ", "), fmt::join(sources, ", "),
-                                          context.sql.quote(from.table), condition, to.database, fmt::join(unique, ", "))}};
-  if (then == "delete")
-    steps.push_back({fmt::format("DELETE FROM {} WHERE {} -- the rows moved, batch by batch, unchanged since their copy",
-                                 context.sql.quote(from.table), condition)});
-  return steps;
+  selected.insert(selected.end(), stored.begin(), stored.end());
+  for (const auto& column : unique) {
+    auto it = std::find_if(columns.begin(), columns.end(), [&](const auto& pair) { return pair.first == column; });
+    if (it == columns.end())
+      throw Error(ErrorKind::step_failed, fmt::format("move_rows {} -> {}: unique column '{}' is not one of its columns",
+                                                      from.table, to.table, column));
+    plan.unique_positions.push_back(static_cast<size_t>(it - columns.begin()));
+    unique_checks.push_back(fmt::format("{} = ?", sql.quote(column)));
+  }
+  std::vector<std::string> keys;
+  for (const auto& column : plan.walk.key) keys.push_back(sql.quote(column));
+  const std::string condition = where ? "(" + *where + ")" : "1 = 1";
+  const auto read = [&](const std::string& range) {
+    return fmt::format("SELECT {} FROM {} WHERE {} AND {} ORDER BY {}", fmt::join(selected, ", "), sql.quote(from.table),
+                       range, condition, fmt::join(keys, ", "));
+  };
+  plan.first_read = read(plan.walk.first_range);
+  plan.next_read = read(plan.walk.next_range);
+  std::vector<std::string> marks(columns.size(), "?");
+  plan.find = fmt::format("SELECT {} FROM {} WHERE {}", fmt::join(targets, ", "), sql.quote(to.table),
+                          fmt::join(unique_checks, " AND "));
+  plan.insert = fmt::format("INSERT INTO {} ({}) VALUES ({})", sql.quote(to.table), fmt::join(targets, ", "),
+                            fmt::join(marks, ", "));
+  plan.update = fmt::format("UPDATE {} SET {} WHERE {}", sql.quote(to.table), fmt::join(assignments, ", "),
+                            fmt::join(unique_checks, " AND "));
+  // A source row is deleted only while every moved value still is what the target was
+  // given: one the application changed since the read stays, and a later pass (the
+  // walk's final passes) copies it again, updating the target, before deleting it.
+  std::vector<std::string> same;
+  for (const auto& column : plan.walk.key) same.push_back(sql.quote(column) + " = ?");
+  for (const auto& form : stored) same.push_back("NOT " + sql.differs(form, "?"));
+  plan.delete_from = fmt::format("DELETE FROM {} WHERE ", sql.quote(from.table));
+  plan.delete_row = fmt::format("({})", fmt::join(same, " AND "));
+  plan.table_condition = where ? " AND (" + *where + ")" : "";
+  return plan;
 }
+
+// What a dry run shows: the statements of one batch, the target's (find, insert,
+// update) run on the database of role `to.database`.
+std::vector<Step> MoveRows::render(const RenderContext& context) const { return batch_steps(batch_plan(context)); }
 
 std::string MoveRows::describe() const {
   return fmt::format("move rows {}.{} -> {}.{}", from.database, from.table, to.database, to.table);

@@ -5,7 +5,9 @@
 //   std::vector<Step> render(const RenderContext&) const   SQL for one dialect
 //   std::string describe() const               one line for logs and dry runs
 //   void apply(schema::Schema&) const          what it adds or removes, simulated
-// plus `kName` and `kPhases`. `Operation` below is the one variant over all of them;
+// plus `kName` and `kPhases`; a migrate operation also has
+//   BatchPlan batch_plan(const RenderContext&) const   what each of its batches runs
+// and renders that plan. `Operation` below is the one variant over all of them;
 // the concept check in registry.cpp proves each type implements the interface.
 #pragma once
 
@@ -17,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "operations/batch_plan.h"
 #include "operations/context.h"
 #include "tandem/phase.h"
 #include "tandem/schema.h"
@@ -182,6 +185,14 @@ struct Backfill {
   std::vector<std::string> key;
   std::optional<int> batch;
   TANDEM_OPERATION_INTERFACE(Backfill)
+  BatchPlan batch_plan(const RenderContext& context) const;
+};
+
+// What copy_rows does with a row whose key the target already holds.
+enum class OnConflict {
+  fail,    // (not given) the copy fails
+  skip,    // the target's row stays
+  update,  // the target's row takes the source's values
 };
 
 struct CopyRows {
@@ -192,13 +203,20 @@ struct CopyRows {
   Assignments columns;  // target: source expression
   std::vector<std::string> key;
   std::optional<std::string> where;
-  std::optional<std::string> on_conflict;  // skip | update
+  OnConflict on_conflict = OnConflict::fail;
   TANDEM_OPERATION_INTERFACE(CopyRows)
+  BatchPlan batch_plan(const RenderContext& context) const;
 };
 
 struct TableRef {
   std::string database;  // role
   std::string table;
+};
+
+// What move_rows leaves in the source once a row is copied.
+enum class MoveThen {
+  remove,  // then: delete
+  keep,    // then: keep
 };
 
 struct MoveRows {
@@ -210,8 +228,9 @@ struct MoveRows {
   std::vector<std::string> key;
   std::vector<std::string> unique;
   std::optional<std::string> where;
-  std::string then = "delete";  // delete | keep
+  MoveThen then = MoveThen::remove;
   TANDEM_OPERATION_INTERFACE(MoveRows)
+  BatchPlan batch_plan(const RenderContext& context) const;
 };
 
 struct DeleteRows {
@@ -221,6 +240,7 @@ struct DeleteRows {
   std::string where;
   std::vector<std::string> key;
   TANDEM_OPERATION_INTERFACE(DeleteRows)
+  BatchPlan batch_plan(const RenderContext& context) const;
 };
 
 struct DropColumn {
@@ -325,6 +345,10 @@ struct Operation {
 
 // Parses one list item `{operation_name: {...}, database?: role}`; throws Error(invalid_unit).
 Operation parse_operation(FieldReader& item);
+
+// What each batch of `operation` runs, or nullopt for an operation that runs once (raw
+// SQL in migrate, in one transaction with its mark).
+std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderContext& context);
 
 // The shadow table of `table`: "shadow_<table>".
 std::string shadow_name(const std::string& table);

@@ -21,11 +21,19 @@ concept OperationType = requires(const T op, FieldReader& fields, ValidationCont
   { op.apply(schema) } -> std::same_as<void>;
 };
 
+// A migrate operation runs in batches: it says what each batch runs.
+template <typename T>
+concept Batched = requires(const T op, const RenderContext& render) {
+  { op.batch_plan(render) } -> std::same_as<BatchPlan>;
+};
+
 namespace {
 
 template <typename... Types>
 struct Registry {
   static_assert((OperationType<Types> && ...), "every operation implements the operation interface");
+  static_assert(((Types::kPhases != kMigrate || Batched<Types>) && ...),
+                "every migrate operation has its batch plan (batch_plan)");
 
   static bool parse(const std::string& name, FieldReader& fields, OperationBody& out) {
     return ((name == Types::kName ? (out = Types::parse(fields), true) : false) || ...);
@@ -102,6 +110,17 @@ PhaseSet Operation::phases() const {
 
 std::string Operation::describe() const {
   return std::visit([](const auto& op) { return op.describe(); }, body);
+}
+
+std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderContext& context) {
+  return std::visit(
+      [&](const auto& op) -> std::optional<BatchPlan> {
+        if constexpr (Batched<std::decay_t<decltype(op)>>)
+          return op.batch_plan(context);
+        else
+          return std::nullopt;
+      },
+      operation.body);
 }
 
 std::string shadow_name(const std::string& table) { return "shadow_" + table; }

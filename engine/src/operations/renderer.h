@@ -17,6 +17,29 @@ using ops::RenderContext;
 using ops::Step;
 using ops::TriggerRecord;
 
+// ---- Archive (DESIGN §10): what `tandem archive` and `purge` ask of a dialect --------
+// The rows of one table an archive batch moves into its shadow table.
+struct ArchiveRows {
+  std::string table;                 // unquoted
+  std::vector<std::string> columns;  // all of which its shadow has
+  std::string from;                  // a FROM clause: the table, or a join naming it `alias`
+  std::string where;                 // with `?` placeholders
+  std::string alias;                 // the table's name in `from` when it is not its own, or empty
+};
+// How a batch finds the rows that reference its rows along a path of foreign keys.
+enum class ArchivePaths {
+  nested_in,  // key IN (SELECT ... WHERE key IN (...))
+  joined,     // the path joined (MariaDB runs IN (subquery) in a DELETE once per row)
+};
+// Which referencing rows a batch locks (FOR UPDATE), top down, before it moves any, so a
+// row whose parent is locked cannot gain a new child.
+enum class ArchiveLocks {
+  none,           // the batch's write lock covers the database (SQLite)
+  with_children,  // the tables whose rows have children of their own (each moves in one statement)
+  all,            // every table (rows are copied, then deleted)
+};
+// ---- end of archive --------------------------------------------------------------------
+
 class SqlRenderer {
  public:
   virtual ~SqlRenderer() = default;
@@ -91,6 +114,27 @@ class SqlRenderer {
   // UTC time as an expression of ISO 8601 text ("2026-11-21T09:00:05Z").
   virtual std::string release_heartbeat() const = 0;
   virtual std::string server_utc_now() const = 0;
+
+  // ---- Archive (DESIGN §10), in each dialect's archive.cpp ----------------------------
+  // Statements that start an archiving session (MySQL: read committed, so InnoDB locks
+  // only the rows a batch moves, not every live row its scan passes).
+  virtual std::vector<std::string> archive_session() const = 0;
+  // What ends a batch's key fetch so its rows stay locked until the batch commits (and
+  // no new row can reference them): " FOR UPDATE", or "" where the batch's write lock does.
+  virtual std::string archive_row_lock() const = 0;
+  virtual ArchivePaths archive_paths() const = 0;
+  virtual ArchiveLocks archive_locks() const = 0;
+  // The statements that move `rows` into `shadow` (quoted): one that moves them and
+  // counts them, or a copy then a delete, whose counts must agree.
+  virtual std::vector<std::string> archive_move(const ArchiveRows& rows, const std::string& shadow) const = 0;
+  // SQL true when `column` holds a timestamp older than the `?` parameter (archive
+  // --before, purge --before), a timestamp as archive's parse_timestamp returns it.
+  virtual std::string older_than(const std::string& column) const = 0;
+
+ protected:
+  // archive_move as an INSERT ... SELECT then a DELETE (SQLite, MySQL).
+  std::vector<std::string> archive_copy_then_delete(const ArchiveRows& rows, const std::string& shadow) const;
+  // ---- end of archive ---------------------------------------------------------------
 };
 
 }  // namespace tandem

@@ -6,7 +6,7 @@
 
 #include "dialect/lock_retry.h"
 #include "run/data_rule.h"
-#include "run/failpoint.h"
+#include "failpoint.h"
 #include "run/phase_rules.h"
 #include "schema_json.h"
 #include "tandem/error.h"
@@ -286,13 +286,21 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
       const ops::Operation& operation = unit.operations[index];
       if (unit.role_of(operation) != target_.role) continue;
       const int position = static_cast<int>(index);
-      if (std::holds_alternative<ops::RawSql>(operation.body)) {
+      const RenderContext context{sql, before, unit.version, install_triggers_};
+      std::optional<ops::BatchPlan> plan;
+      try {
+        plan = ops::batch_plan(operation, context);
+      } catch (Error& error) {
+        if (!error.file()) error.with_file(unit.path, operation.line);
+        throw;
+      }
+      if (!plan) {
         // Raw SQL cannot be batched: it runs once, in one transaction with its mark.
         if (auto progress = state_.progress(unit.phase, unit.version, position); progress && progress->done) continue;
         connection_.begin();
         try {
           for (const auto& statement : sql.bypass_forbid(true)) connection_.execute(statement);
-          for (const auto& step : render(unit, operation, {sql, before, unit.version, install_triggers_})) {
+          for (const auto& step : render(unit, operation, context)) {
             connection_.execute(step.sql);
             outcome.sql.push_back(step.sql);
           }
@@ -310,7 +318,8 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
       }
       MigrationFigure figure{target_.name, fmt::format("{} {}", unit.version, operation.describe())};
       try {
-        complete = BatchRunner(connection_, state_, options_, budget_, peers_).run(unit, position, operation, before, figure);
+        complete =
+            BatchRunner(connection_, state_, options_, budget_, peers_).run(unit, position, operation, *plan, before, figure);
       } catch (Error& error) {
         if (!error.file()) error.with_file(unit.path, operation.line);
         throw;

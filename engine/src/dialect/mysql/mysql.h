@@ -55,6 +55,14 @@ class MysqlRenderer final : public SqlRenderer {
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 
+  // Archive (DESIGN §10): archive.cpp.
+  std::vector<std::string> archive_session() const override;
+  std::string archive_row_lock() const override;
+  ArchivePaths archive_paths() const override;
+  ArchiveLocks archive_locks() const override;
+  std::vector<std::string> archive_move(const ArchiveRows& rows, const std::string& shadow) const override;
+  std::string older_than(const std::string& column) const override;
+
   // The MySQL type for a portable type, or `type` itself when it is not one (a type as
   // a snapshot reports it: "int(11)", "varchar(64) COLLATE latin1_bin").
   std::string declared_type(const std::string& type) const;

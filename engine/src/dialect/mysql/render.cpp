@@ -324,9 +324,9 @@ std::string MysqlRenderer::copy_rows(const ops::CopyRows& op, const RenderContex
                   fmt::join(sources, ", "), quote(op.from), op.where.value_or("true"));
   // skip: a no-op update on a duplicate key. INSERT IGNORE would also turn truncation and
   // NOT NULL errors into warnings and copy damaged rows.
-  if (op.on_conflict == "skip")
+  if (op.on_conflict == ops::OnConflict::skip)
     sql += fmt::format(" ON DUPLICATE KEY UPDATE {0}.{1} = {0}.{1}", quote(op.to), targets.front());
-  else if (op.on_conflict == "update")
+  else if (op.on_conflict == ops::OnConflict::update)
     sql += fmt::format(" ON DUPLICATE KEY UPDATE {}", fmt::join(updates, ", "));
   return sql;
 }

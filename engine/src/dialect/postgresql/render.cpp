@@ -260,8 +260,8 @@ std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderC
   }
   std::string sql = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} WHERE {}", quote(op.to), fmt::join(targets, ", "),
                                 fmt::join(sources, ", "), quote(op.from), op.where.value_or("true"));
-  if (op.on_conflict == "skip") return sql + " ON CONFLICT DO NOTHING";
-  if (op.on_conflict == "update") {
+  if (op.on_conflict == ops::OnConflict::skip) return sql + " ON CONFLICT DO NOTHING";
+  if (op.on_conflict == ops::OnConflict::update) {
     if (key.empty())
       throw Error(ErrorKind::step_failed,
                   fmt::format("copy_rows {} -> {}: on_conflict update needs `key:` or a primary key on {}", op.from,

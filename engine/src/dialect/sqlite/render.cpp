@@ -212,11 +212,11 @@ std::string SqliteRenderer::copy_rows(const ops::CopyRows& op, const RenderConte
     sources.push_back(expression);
     updates.push_back(fmt::format("{} = excluded.{}", quote(target), quote(target)));
   }
-  const bool skip = op.on_conflict && *op.on_conflict == "skip";
+  const bool skip = op.on_conflict == ops::OnConflict::skip;
   std::string sql = fmt::format("INSERT {}INTO {} ({}) SELECT {} FROM {} WHERE {}", skip ? "OR IGNORE " : "",
                                 quote(op.to), fmt::join(targets, ", "), fmt::join(sources, ", "), quote(op.from),
                                 op.where.value_or("true"));
-  if (op.on_conflict && *op.on_conflict == "update") sql += fmt::format(" ON CONFLICT DO UPDATE SET {}", fmt::join(updates, ", "));
+  if (op.on_conflict == ops::OnConflict::update) sql += fmt::format(" ON CONFLICT DO UPDATE SET {}", fmt::join(updates, ", "));
   return sql;
 }
 

@@ -37,6 +37,14 @@ class SqliteRenderer final : public SqlRenderer {
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 
+  // Archive (DESIGN §10): archive.cpp.
+  std::vector<std::string> archive_session() const override;
+  std::string archive_row_lock() const override;
+  ArchivePaths archive_paths() const override;
+  ArchiveLocks archive_locks() const override;
+  std::vector<std::string> archive_move(const ArchiveRows& rows, const std::string& shadow) const override;
+  std::string older_than(const std::string& column) const override;
+
   // SQLite cannot alter columns or constraints in place: the table is rebuilt under
   // its own name (create, copy, drop, rename), its indexes and triggers recreated.
   std::vector<Step> rebuild(const schema::Table& table, const schema::Schema& schema) const;

@@ -1,4 +1,4 @@
-#include "run/failpoint.h"
+#include "failpoint.h"
 
 #include <fmt/format.h>
 

@@ -1,0 +1,76 @@
+#include "operations/batch_plan.h"
+
+#include <fmt/format.h>
+
+#include "operations/renderer.h"
+#include "operations/common.h"
+#include "tandem/error.h"
+
+namespace tandem::ops {
+
+namespace {
+
+std::string key_list(const SqlRenderer& sql, const std::vector<std::string>& key) {
+  std::vector<std::string> quoted;
+  for (const auto& column : key) quoted.push_back(sql.quote(column));
+  return fmt::format("{}", fmt::join(quoted, ", "));
+}
+
+// `(a, b) > (?, ?)`, or `a > ?` for a single column.
+std::string compare_key(const SqlRenderer& sql, const std::vector<std::string>& key, const char* op) {
+  std::vector<std::string> marks(key.size(), "?");
+  if (key.size() == 1) return fmt::format("{} {} ?", sql.quote(key[0]), op);
+  return fmt::format("({}) {} ({})", key_list(sql, key), op, fmt::join(marks, ", "));
+}
+
+}  // namespace
+
+KeyWalk key_walk(const RenderContext& context, const char* operation, const std::string& table,
+                 const std::vector<std::string>& declared, const std::optional<std::string>& where) {
+  const SqlRenderer& sql = context.sql;
+  KeyWalk walk;
+  walk.table = table;
+  walk.key = declared;
+  if (walk.key.empty()) {
+    walk.key = require_table(context.schema, table, operation).primary_key();
+    if (walk.key.empty())
+      throw Error(ErrorKind::step_failed,
+                  fmt::format("{} on {}: the table has no primary key to walk in batches; give `key:`", operation, table));
+  }
+  const std::string quoted = sql.quote(table), key = key_list(sql, walk.key);
+  const std::string condition = where ? "(" + *where + ")" : "1 = 1";
+  walk.count = fmt::format("SELECT count(*) FROM {} WHERE {}", quoted, condition);
+  walk.any_left = fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", quoted, condition);
+  // Keys alone, so the fetch walks the key's index whatever the planner thinks of the
+  // unit's condition; the condition applies inside the key range.
+  walk.first_keys = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT ?", key, quoted, key);
+  walk.next_keys =
+      fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?", key, quoted, compare_key(sql, walk.key, ">"), key);
+  walk.first_range = compare_key(sql, walk.key, "<=");
+  walk.next_range = compare_key(sql, walk.key, ">") + " AND " + walk.first_range;
+  return walk;
+}
+
+std::string MovePlan::source_delete(size_t rows) const {
+  std::vector<std::string> any(rows, delete_row);
+  return fmt::format("{}({}){}", delete_from, fmt::join(any, " OR "), table_condition);
+}
+
+std::vector<Step> batch_steps(const BatchPlan& plan) {
+  return std::visit(
+      [](const auto& batch) -> std::vector<Step> {
+        using T = std::decay_t<decltype(batch)>;
+        if constexpr (std::is_same_v<T, RangePlan>) {
+          return {{batch.walk.next_keys}, {batch.next_batch}};
+        } else {
+          static_assert(std::is_same_v<T, MovePlan>, "every batch plan has its dry run");
+          std::vector<Step> steps = {{batch.walk.next_keys}, {batch.next_read}, {batch.find}, {batch.insert},
+                                     {batch.update}};
+          if (!batch.keep) steps.push_back({batch.source_delete(1)});
+          return steps;
+        }
+      },
+      plan);
+}
+
+}  // namespace tandem::ops
