@@ -68,5 +68,6 @@ int run_compare(const CommandLine& line);
 int run_verify(const CommandLine& line);
 int run_archive(const CommandLine& line);
 int run_purge(const CommandLine& line);
+int run_completion(const CommandLine& line);  // completion bash: the script to source
 
 }  // namespace tandem::cli

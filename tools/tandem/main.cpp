@@ -42,6 +42,7 @@ Commands:
   verify              apply every version to scratch databases and compare with the model
   archive             move soft-deleted rows (and their children) to the shadow tables
   purge               delete rows from the shadow tables (--before DATE or --all)
+  completion bash     print the bash completion script
 
 Options)";
 
@@ -166,8 +167,9 @@ int main(int argc, char** argv) {
     const auto line = parse(argc, argv, help);
     if (help) return 0;
     const std::string& command = line.command;
-    // Only `new` takes a word after the command; a stray one is a mistake, not ignored.
-    if (command != "new" && command != "release" && !line.arguments.empty())
+    // Only `new`, `release` and `completion` take words after the command; a stray one is
+    // a mistake, not ignored.
+    if (command != "new" && command != "release" && command != "completion" && !line.arguments.empty())
       throw Error(ErrorKind::usage, fmt::format("tandem {} takes no arguments, got '{}' (options start with --)", command,
                                                 line.arguments.front()));
     if (command == "check") return tandem::cli::run_check(line);
@@ -183,6 +185,7 @@ int main(int argc, char** argv) {
     if (command == "verify") return tandem::cli::run_verify(line);
     if (command == "archive") return tandem::cli::run_archive(line);
     if (command == "purge") return tandem::cli::run_purge(line);
+    if (command == "completion") return tandem::cli::run_completion(line);
     throw Error(ErrorKind::usage, fmt::format("unknown command '{}' (see tandem --help)", command));
   } catch (const Error& error) {
     // Messages name databases by DatabaseUrl::redacted() and hide passwords in driver
