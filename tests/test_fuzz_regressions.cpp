@@ -58,3 +58,22 @@ TEST_CASE("fuzz regressions: every kept input is answered, not crashed on") {
   replay("unit", [](std::string_view data) { (void)tandem::fuzz::unit_input(data); });
   replay("config", [](std::string_view data) { (void)tandem::fuzz::config_input(data); });
 }
+
+// The harnesses themselves: a kept input replays through the loaders, not around them.
+TEST_CASE("fuzz regressions: the harnesses answer as the loaders do") {
+  const std::string bundled = bytes_of(fs::path(TANDEM_SOURCE_DIR) / "expand_repo" / "001_initial_schema.yaml");
+  CHECK(tandem::fuzz::unit_input(bundled) > 0);  // an expand unit is refused in the other two phases
+  CHECK(tandem::fuzz::unit_input("description: nothing\noperations: []\n") == 0);
+  CHECK(tandem::fuzz::unit_input("description: [") == 3);  // broken YAML, once per repository
+  try {
+    tandem::fuzz::url_input("postgresql://u@host:abc/db");
+    FAIL("a port that is no number is refused");
+  } catch (const Error& error) {
+    CHECK(error.kind() == ErrorKind::bad_config);
+  }
+  const tandem::Deployment deployment = tandem::fuzz::config_input("databases: {main: \"sqlite::memory:\"}\n");
+  REQUIRE(deployment.databases.size() == 1);
+  CHECK(deployment.databases[0].role == "main");
+  CHECK_THROWS_AS(tandem::fuzz::config_input("databases: {}\n"), Error);
+  tandem::fuzz::sql_input("1CREATE FUNCTION f() AS $$ ; $$; DROP TABLE t");
+}
