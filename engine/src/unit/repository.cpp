@@ -217,13 +217,15 @@ void validate_units(const Repositories& repositories, Findings& findings) {
   for (const auto& version : repositories.versions)
     for (const auto& [phase, unit] : version.units)
       for (const auto& operation : unit.operations) {
-        if (phase == Phase::migrate) migrated_text += operation.describe() + "\n";
+        // A copy: clang before 16 cannot capture a structured binding in a lambda.
+        const bool migrate = phase == Phase::migrate;
+        if (migrate) migrated_text += operation.describe() + "\n";
         std::visit(
             [&](const auto& op) {
               using T = std::decay_t<decltype(op)>;
               if constexpr (std::is_same_v<T, ops::SyncColumn>) migrated_text += op.up + " " + op.down + " " + op.old_column + "\n";
               if constexpr (std::is_same_v<T, ops::RawSql>)
-                if (phase == Phase::migrate) {
+                if (migrate) {
                   if (op.all) migrated_text += *op.all + "\n";
                   for (const auto& [dialect, text] : op.per_dialect) migrated_text += text + "\n";
                 }
