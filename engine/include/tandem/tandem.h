@@ -20,6 +20,7 @@
 #include "tandem/findings.h"
 #include "tandem/model.h"
 #include "tandem/phase.h"
+#include "tandem/releases.h"
 #include "tandem/repository_tools.h"
 #include "tandem/schema.h"
 #include "tandem/schema_diff.h"

@@ -25,10 +25,11 @@ _tandem()
         cword=$COMP_CWORD
     fi
 
-    local commands="new check status expand migrate contract upgrade repair history inspect compare verify archive purge completion"
+    local commands="new check status expand migrate contract upgrade repair release history inspect compare verify archive purge completion"
     local options="--help --version --db --config --repos --to --dry-run --format --verbose --no-progress --wait
         --lock-timeout --lock-retries --database --cell --check --model --dev-db --max-rows --before --until-complete
-        --purge --all --sleep --batch-size --jobs --batch-time --max-count"
+        --purge --all --sleep --batch-size --jobs --batch-time --max-count --serves --ignore-releases --service
+        --release --instance --ttl --every"
 
     case $prev in
         --config)
@@ -41,8 +42,10 @@ _tandem()
             COMPREPLY=($(compgen -W "api cell main" -- "$cur")); return ;;
         --db|--dev-db)
             COMPREPLY=($(compgen -W "sqlite: sqlite:/// sqlite::memory: postgresql:// mysql:// mariadb://" -- "$cur")); return ;;
-        --to|--wait|--lock-timeout|--lock-retries|--cell|--max-rows|--before|--sleep|--batch-size|--jobs|-j|--batch-time|--max-count)
+        --to|--wait|--lock-timeout|--lock-retries|--cell|--max-rows|--before|--sleep|--batch-size|--jobs|-j|--batch-time|--max-count|--serves|--service|--release|--instance|--ttl|--every)
             return ;;
+        release)
+            COMPREPLY=($(compgen -W "register list forget" -- "$cur")); return ;;
         completion)
             COMPREPLY=($(compgen -W "bash" -- "$cur")); return ;;
     esac
@@ -50,7 +53,7 @@ _tandem()
     local i command=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            --config|--repos|--model|--format|--database|--db|--dev-db|--to|--wait|--lock-timeout|--lock-retries|--cell|--max-rows|--before|--sleep|--batch-size|--jobs|-j|--batch-time|--max-count)
+            --config|--repos|--model|--format|--database|--db|--dev-db|--to|--wait|--lock-timeout|--lock-retries|--cell|--max-rows|--before|--sleep|--batch-size|--jobs|-j|--batch-time|--max-count|--serves|--service|--release|--instance|--ttl|--every)
                 ((i++)) ;;
             -*) ;;
             *) command=${words[i]}; break ;;
