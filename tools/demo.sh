@@ -57,11 +57,16 @@ if [ ! -x "$tandem" ]; then
 fi
 
 writer_pids=()
+heartbeat_pids=()
 stop_writers() {
   touch "$work/stop-writers" 2>/dev/null || true
   for pid in "${writer_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
-trap 'stop_writers' EXIT
+stop_heartbeats() {
+  for pid in "${heartbeat_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
+  heartbeat_pids=()
+}
+trap 'stop_writers; stop_heartbeats' EXIT
 
 # ---------------------------------------------------------------------------------
 step "A deployment of SQLite files in $work: one api database, two cells"
@@ -190,7 +195,17 @@ writer_pids+=($!)
   done
 ) >new-writer.log 2>&1 &
 writer_pids+=($!)
+# Each release says it runs: a sidecar heartbeats into tandem_releases of every database.
+latest=$(cd "$root/expand_repo" && ls | tail -n 1 | cut -c1-3)
+"$tandem" release register --service demo-app --release 1 --instance old-release --ttl 3 --every 1 \
+  >old-heartbeat.log 2>&1 &
+old_heartbeat=$!
+heartbeat_pids+=($old_heartbeat)
+"$tandem" release register --service demo-app --release "$((10#$latest))" --instance new-release --ttl 3 --every 1 \
+  >new-heartbeat.log 2>&1 &
+heartbeat_pids+=($!)
 sleep 2
+run release list
 
 step "The triggers mirror each release's writes into the other's columns"
 echo "   instances written by the old release (node only) in cell1:"
@@ -269,9 +284,24 @@ expect "cell1: instance_extra.keypairs of seed-1-010" \
   "$(sql cell1.db "SELECT keypairs FROM instance_extra WHERE instance_uuid = 'seed-1-010'")" \
   '[{"name": "alice-laptop", "user_id": "u-alice", "type": "ssh", "fingerprint": "fp-alice", "public_key": "ssh-ed25519 AAAAalice alice@laptop"}]'
 
-step "The old release is gone: the writers stop"
+step "Contract while the old release still runs is refused: it would drop what the old release reads"
+status_code=0
+run status --check >/dev/null || status_code=$?
+expect "tandem status --check (contract due, an older release runs)" "$status_code" 5
+if run contract --no-progress; then fail "contract ran while release 001 was heartbeating"; fi
+ok "contract refused, nothing contracted"
+expect "tandem triggers still in api" "$(sql api.db "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'tandem_%'")" 7
+
+step "The old release is gone: the writers stop, its heartbeat stops"
 sleep 1  # until the last old-release server is stopped its writes keep going through the triggers
 stop_writers
+kill "$old_heartbeat"
+wait "$old_heartbeat" || true
+heartbeat_pids=("${heartbeat_pids[@]/$old_heartbeat/}")
+sleep 4  # its row goes stale once its ttl (3 s) has passed
+status_code=0
+run status --check >/dev/null || status_code=$?
+expect "tandem status --check (the old release's row is stale)" "$status_code" 4
 for pid in "${writer_pids[@]}"; do
   wait "$pid" || { cat old-writer.log new-writer.log >&2; fail "a writer loop failed: some write was refused or timed out"; }
 done
@@ -287,7 +317,7 @@ done
 expect "assignments whose domain_id does not match the project" "$(sql api.db "$mismatched_assignments")" 0
 
 step "Rolling window closes: tandem contract (triggers dropped, old credential columns removed)"
-run contract --no-progress
+run contract --no-progress || fail "contract failed"
 for db in api cell1 cell2; do
   expect "tandem triggers left in $db" "$(sql $db.db "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")" 0
 done

@@ -91,9 +91,16 @@ long long ReleaseRegistry::forget(const std::string& service, const std::string&
 }
 
 std::vector<ReleaseInstance> live_older_than(const std::vector<ReleaseInstance>& instances, long long version) {
+  // One instance heartbeats into every database it uses: reported once, naming them all.
   std::vector<ReleaseInstance> older;
-  std::copy_if(instances.begin(), instances.end(), std::back_inserter(older),
-               [&](const ReleaseInstance& instance) { return instance.live && instance.release < version; });
+  for (const auto& instance : instances) {
+    if (!instance.live || instance.release >= version) continue;
+    auto same = std::find_if(older.begin(), older.end(), [&](const ReleaseInstance& seen) {
+      return seen.service == instance.service && seen.instance == instance.instance;
+    });
+    if (same == older.end()) older.push_back(instance);
+    else same->database += ", " + instance.database;
+  }
   return older;
 }
 

@@ -295,8 +295,12 @@ struct Engine::Impl {
       }
     }
     if (!first_blocked) return;
+    // Named one by one up to ten; a fleet of a thousand is summed up after them.
     std::vector<std::string> lines;
-    for (const auto& instance : blocking) lines.push_back(describe_instance(instance));
+    for (const auto& instance : blocking)
+      if (lines.size() < 10) lines.push_back(describe_instance(instance));
+    if (blocking.size() > lines.size())
+      lines.push_back(fmt::format("and {} more (tandem release list shows them all)", blocking.size() - lines.size()));
     const std::string described = fmt::format("{}", fmt::join(lines, "\n  "));
     if (options.dry_run) {
       if (options.on_event)
