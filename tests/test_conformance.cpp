@@ -347,3 +347,29 @@ operations:
     CHECK(query_rows(url, "SELECT child_id, label FROM child_copy ORDER BY child_id") == std::vector<std::string>{"20|C"});
   }
 }
+
+TEST_CASE("conformance: contract --dry-run says that alter_type rewrites the table and holds its writes, on both servers") {
+  for (const char* dialect : {"postgresql", "mysql"}) {
+    CAPTURE(dialect);
+    const std::string admin = test_server_url(dialect);
+    if (admin.empty()) continue;
+    auto database = server_scratch(dialect, admin);
+    TempDir repos;
+    write_version(repos.path(), "001", "widen", R"Y(description: a table
+operations:
+  - create_table: {name: counters, columns: [{name: id, type: integer, primary_key: true}, {name: hits, type: integer}]}
+)Y",
+                  "", R"Y(description: wider counts
+operations:
+  - alter_type: {table: counters, column: hits, type: bigint}
+)Y");
+    for (const char* phase : {"expand", "migrate"}) {
+      const auto ran = run_phase(phase, database->url(), repos.path());
+      REQUIRE_MESSAGE(ran.exit_code == 0, ran.all());
+    }
+    const auto dry = run_phase("contract", database->url(), repos.path(), {"--dry-run"});
+    REQUIRE_MESSAGE(dry.exit_code == 0, dry.all());
+    CHECK_MESSAGE(has_line_with(dry.out, {"rewrites counters", "writes"}), dry.out);
+    CHECK(contains(dry.out, "ALTER TABLE"));
+  }
+}

@@ -450,27 +450,3 @@ TEST_CASE("postgresql dialect: 'tuple concurrently updated' on a catalog row is 
   CHECK(std::string(failure->what()).find("tuple concurrently updated") != std::string::npos);
   CHECK(second->is_lock_timeout(*failure));
 }
-
-TEST_CASE("postgresql dialect: contract --dry-run says that alter_type rewrites the table and holds its writes") {
-  const std::string admin = test_server_url("postgresql");
-  if (admin.empty()) return;
-  Scratch database(admin);
-  TempDir repos;
-  write_version(repos.path(), "001", "widen", R"Y(description: a table
-operations:
-  - create_table: {name: counters, columns: [{name: id, type: integer, primary_key: true}, {name: hits, type: integer}]}
-)Y",
-                "", R"Y(description: wider counts
-operations:
-  - alter_type: {table: counters, column: hits, type: bigint}
-)Y");
-  for (const char* phase : {"expand", "migrate"}) {
-    const auto ran = run_tandem({phase, "--db", database.url(), "--repos", repos.path().string()}, repos.path());
-    REQUIRE_MESSAGE(ran.exit_code == 0, ran.all());
-  }
-  const auto dry = run_tandem({"contract", "--dry-run", "--db", database.url(), "--repos", repos.path().string()},
-                              repos.path());
-  REQUIRE_MESSAGE(dry.exit_code == 0, dry.all());
-  CHECK_MESSAGE(has_line_with(dry.out, {"rewrites counters", "writes"}), dry.out);
-  CHECK(contains(dry.out, "ALTER TABLE"));
-}

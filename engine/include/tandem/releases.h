@@ -64,6 +64,10 @@ long long forget_release(const Deployment& deployment, const std::string& servic
 // run and contract N+1 has not (DESIGN §15). Throws Error(unreachable) for a database it
 // cannot reach.
 bool serves_release(const Deployment& deployment, long long release);
+// The rule serves_release applies to one database, at `expand` and `contract`: why it
+// cannot serve `release`, one line each naming `database` (empty when it can).
+std::vector<std::string> why_not_served(const std::string& database, long long expand, long long contract,
+                                        long long release);
 
 // Heartbeats (service, instance, release) into tandem_releases of every database of the
 // deployment from a thread of its own, every ttl/3, until destroyed. A database that is

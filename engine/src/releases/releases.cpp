@@ -73,6 +73,18 @@ long long forget_release(const Deployment& deployment, const std::string& servic
   return removed;
 }
 
+std::vector<std::string> why_not_served(const std::string& database, long long expand, long long contract,
+                                        long long release) {
+  std::vector<std::string> reasons;
+  if (expand < release)
+    reasons.push_back(
+        fmt::format("{}: expand is at {:03}, release {:03} needs expand {:03}", database, expand, release, release));
+  if (contract > release)
+    reasons.push_back(
+        fmt::format("{}: contract is at {:03}, which removed what release {:03} reads", database, contract, release));
+  return reasons;
+}
+
 bool serves_release(const Deployment& deployment, long long release) {
   for (const auto& database : deployment.databases) {
     auto connection = connect(database.url, Access::read_only);
@@ -80,7 +92,7 @@ bool serves_release(const Deployment& deployment, long long release) {
     const auto versions = state.exists() ? state.versions() : std::map<Phase, long long>{};
     const long long expand = versions.contains(Phase::expand) ? versions.at(Phase::expand) : 0;
     const long long contract = versions.contains(Phase::contract) ? versions.at(Phase::contract) : 0;
-    if (expand < release || contract > release) return false;
+    if (!why_not_served(database.name, expand, contract, release).empty()) return false;
   }
   return true;
 }

@@ -16,19 +16,13 @@ nlohmann::json release_json(const ReleaseInstance& instance) {
           {"seconds_since_heartbeat", instance.seconds_since_heartbeat}, {"live", instance.live}};
 }
 
-// status --serves N (DESIGN §11, §15): expand N has run and contract N+1 has not, on
-// every database.
+// status --serves N (DESIGN §11, §15): serves_release's rule, with its reasons.
 int serves(const std::vector<DatabaseStatus>& databases, long long release, Format format) {
   std::vector<std::string> reasons;
-  for (const auto& database : databases) {
-    const long long expand = database.versions.at(Phase::expand), contract = database.versions.at(Phase::contract);
-    if (expand < release)
-      reasons.push_back(fmt::format("{}: expand is at {:03}, release {:03} needs expand {:03}", database.name, expand,
-                                    release, release));
-    if (contract > release)
-      reasons.push_back(fmt::format("{}: contract is at {:03}, which removed what release {:03} reads", database.name,
-                                    contract, release));
-  }
+  for (const auto& database : databases)
+    for (auto& reason : why_not_served(database.name, database.versions.at(Phase::expand),
+                                       database.versions.at(Phase::contract), release))
+      reasons.push_back(std::move(reason));
   if (format == Format::json)
     std::cout << nlohmann::json{{"release", release}, {"serves", reasons.empty()}, {"reasons", reasons}}.dump(2) << "\n";
   else if (reasons.empty())
