@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "dialect/registry.h"
 #include "tandem/error.h"
 #include "yaml_document.h"
 
@@ -56,7 +57,7 @@ DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::s
   } catch (const Error& error) {
     throw config_error(file, node, fmt::format("{}: {}", key, error.what()));
   }
-  if (url.dialect == DialectKind::sqlite && !url.is_memory() && fs::path(url.database).is_relative())
+  if (dialect_of(url.dialect).url_form() == UrlForm::file && !url.is_memory() && fs::path(url.database).is_relative())
     url.database = (file.parent_path() / url.database).lexically_normal().string();
   return url;
 }
@@ -65,19 +66,19 @@ DatabaseUrl parse_url(const YAML::Node& node, const fs::path& file, const std::s
 // leading to it (its folder's, when the file does not exist yet); the server and the
 // database name otherwise, the local host however it is written. Empty for :memory:.
 std::string identity(const DatabaseUrl& url) {
-  if (url.dialect == DialectKind::sqlite) {
+  if (dialect_of(url.dialect).url_form() == UrlForm::file) {
     if (url.is_memory()) return "";
     std::error_code error;
     const fs::path path = fs::absolute(url.database, error).lexically_normal();
     const fs::path resolved = fs::weakly_canonical(path, error);
-    return "sqlite://" + (error ? path : resolved).string();
+    return fmt::format("{}://{}", dialect_name(url.dialect), (error ? path : resolved).string());
   }
   std::string host = url.host;
   std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
   // No host, a socket folder or a socket option: the server of this machine.
   if (host.empty() || host == "127.0.0.1" || host == "::1" || host.front() == '/' || url.options.contains("socket"))
     host = "localhost";
-  const int port = url.port.value_or(url.dialect == DialectKind::postgresql ? 5432 : 3306);
+  const int port = url.port.value_or(dialect_of(url.dialect).default_port());
   return fmt::format("{}://{}:{}/{}", dialect_name(url.dialect), host, port, url.database);
 }
 

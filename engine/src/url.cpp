@@ -7,18 +7,12 @@
 #include <optional>
 #include <vector>
 
+#include "dialect/registry.h"
 #include "tandem/error.h"
 
 namespace tandem {
 
-const char* dialect_name(DialectKind kind) {
-  switch (kind) {
-    case DialectKind::sqlite: return "sqlite";
-    case DialectKind::postgresql: return "postgresql";
-    case DialectKind::mysql: return "mysql";
-  }
-  return "?";
-}
+const char* dialect_name(DialectKind kind) { return dialect_of(kind).name(); }
 
 namespace {
 
@@ -118,31 +112,31 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
   const std::string scheme = text.substr(0, scheme_end);
   std::string rest = text.substr(scheme_end + 1);
 
-  if (scheme == "sqlite") {
+  const Dialect* dialect = dialect_for_scheme(scheme);
+  if (!dialect) {
+    std::vector<std::string> known;
+    for (const Dialect* each : dialects())
+      for (const std::string& name : each->schemes()) known.push_back(name);
+    throw Error(ErrorKind::bad_config,
+                fmt::format("database URL: unknown scheme '{}' (expected {})", scheme, fmt::join(known, ", ")));
+  }
+  url.dialect = dialect->kind();
+  if (dialect->url_form() == UrlForm::file) {
     // A file path holds no credentials: it may be quoted whole.
     const std::string& shown = text;
-    url.dialect = DialectKind::sqlite;
     if (rest == ":memory:" || rest == "///:memory:") {
       url.database = ":memory:";
     } else if (rest.rfind("///", 0) == 0) {
       url.database = "/" + rest.substr(3);
     } else if (rest.rfind("//", 0) == 0) {
-      throw Error(ErrorKind::bad_config,
-                  fmt::format("database URL '{}': use sqlite:///absolute/path.db or sqlite:relative/path.db", shown));
+      throw Error(ErrorKind::bad_config, fmt::format("database URL '{}': use {}:///absolute/path.db or {}:relative/path.db",
+                                                     shown, scheme, scheme));
     } else {
       url.database = rest;
     }
     if (url.database.empty() || url.database == "/")
       throw Error(ErrorKind::bad_config, fmt::format("database URL '{}' names no file", shown));
     return url;
-  }
-  if (scheme == "postgresql" || scheme == "postgres") {
-    url.dialect = DialectKind::postgresql;
-  } else if (scheme == "mysql" || scheme == "mariadb") {
-    url.dialect = DialectKind::mysql;
-  } else {
-    throw Error(ErrorKind::bad_config,
-                fmt::format("database URL: unknown scheme '{}' (expected sqlite, postgresql, mysql, mariadb)", scheme));
   }
   if (rest.rfind("//", 0) != 0)
     throw Error(ErrorKind::bad_config, fmt::format("database URL {}:...: expected {}://host/database", scheme, scheme));
@@ -196,12 +190,17 @@ DatabaseUrl DatabaseUrl::parse(const std::string& text) {
   return url;
 }
 
+bool DatabaseUrl::is_memory() const {
+  return dialect_of(dialect).url_form() == UrlForm::file && database == ":memory:";
+}
+
 std::string DatabaseUrl::redacted() const {
-  if (dialect == DialectKind::sqlite) {
-    if (is_memory()) return "sqlite::memory:";
-    return database.front() == '/' ? "sqlite://" + database : "sqlite:" + database;
+  const std::string scheme = dialect_name(dialect);
+  if (dialect_of(dialect).url_form() == UrlForm::file) {
+    if (is_memory()) return scheme + "::memory:";
+    return database.front() == '/' ? scheme + "://" + database : scheme + ":" + database;
   }
-  std::string text = fmt::format("{}://", dialect_name(dialect));
+  std::string text = fmt::format("{}://", scheme);
   if (!user.empty() || password) {
     text += user;
     if (password) text += ":***";

@@ -25,7 +25,8 @@ struct DatabaseUrl {
   // host only: a URL that does not parse may hold its password anywhere.
   static DatabaseUrl parse(const std::string& text);
 
-  bool is_memory() const { return dialect == DialectKind::sqlite && database == ":memory:"; }
+  // An in-memory SQLite database (sqlite::memory:).
+  bool is_memory() const;
 
   // The URL as it may be printed: the password, when there is one, is "***".
   std::string redacted() const;

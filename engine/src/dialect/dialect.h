@@ -9,8 +9,8 @@
 // How to add a dialect (the three existing folders, sqlite/, postgresql/, mysql/, are
 // the examples; each holds the same files):
 //  1. Make dialect/<name>/ with <name>.h declaring its SqlRenderer and Connection
-//     subclasses, and add its value to DialectKind (tandem/url.h) and its scheme to
-//     DatabaseUrl::parse.
+//     subclasses, and add its value to DialectKind (tandem/url.h, the public name of a
+//     URL's dialect).
 //  2. render.cpp: the SqlRenderer. Override what the ANSI defaults of
 //     dialect/render_common.cpp get wrong for it, and every pure method; column_type maps
 //     the portable types of DESIGN §2.
@@ -22,15 +22,15 @@
 //  6. lock.cpp: lock(), a run lock that the server releases when the process dies.
 //  7. normalize.cpp: its DialectNormalizer (dialect/normalize.h), so compare and verify
 //     see a declared model and a live snapshot alike.
-//  8. dialect.cpp: its Dialect (below): schemes, factories, state-table types, scratch
-//     databases. Then add it to the list in dialect/registry.cpp; that is the one file
-//     outside its folder that names it.
-//  9. Run the suite with its server (tools/test-servers.sh): every dialect passes the
-//     same tests.
-// Not yet behind this interface, so a new dialect also edits them: sql/lexer.cpp (its
-// quoting and comment rules), the dialects operations/common.cpp and raw_sql.cpp read
-// expressions and plain sql steps by, archive/, and url.cpp and deployment.cpp (the URL).
-// tools/check-layers.sh lists what still names a DialectKind value.
+//  8. archive.cpp and releases.cpp: the renderer's archive and release-registry SQL.
+//  9. dialect.cpp: its Dialect (below): name and schemes, the URL form and default port,
+//     its sql::Syntax (quoting and comment rules, which the lexer, the splitter and the
+//     lint read), factories, state-table types, scratch databases. Then add it to the
+//     list in dialect/registry.cpp; that is the one file outside its folder that names it.
+// 10. Run the suite with its server (tools/test-servers.sh): every dialect passes the
+//     same tests, tests/test_connection_contract.cpp among them.
+// tools/check-layers.sh (CTest: dialect_knowledge) fails when a file outside dialect/
+// names a DialectKind value.
 #pragma once
 
 #include <chrono>
@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "operations/renderer.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 #include "tandem/schema.h"
 #include "tandem/url.h"
@@ -149,13 +150,24 @@ enum class StateType {
 
 // A dialect as the registry knows it: one instance per dialect, defined in
 // dialect/<name>/dialect.cpp and listed in dialect/registry.cpp. Stateless and shared.
+// How a URL of the dialect names its database (DatabaseUrl::parse): a file path
+// (sqlite:relative.db, sqlite:///absolute.db, sqlite::memory:) or a server
+// (scheme://user:password@host:port/database?options).
+enum class UrlForm { file, server };
+
 class Dialect {
  public:
   virtual ~Dialect() = default;
   virtual DialectKind kind() const = 0;
-  // The URL schemes that name it, its own name first (dialect_name()): "postgresql",
-  // "postgres".
+  // Its name (dialect_name()): the syntax's name.
+  const char* name() const { return syntax().name; }
+  // The URL schemes that name it, its own name first: "postgresql", "postgres".
   virtual std::vector<std::string> schemes() const = 0;
+  virtual UrlForm url_form() const { return UrlForm::server; }
+  // The port a server URL without one means (0 for a file dialect).
+  virtual int default_port() const { return 0; }
+  // How its server reads SQL text: the lexer, the splitter and the lint go by it.
+  virtual const sql::Syntax& syntax() const = 0;
 
   // Called by connect() for every database tandem opens. Throws Error(unreachable),
   // never quoting the password; a server dialect ignores `access`.

@@ -13,6 +13,21 @@ const std::vector<const Dialect*>& dialects() {
   return all;
 }
 
+namespace sql {
+
+const std::vector<const Syntax*>& syntaxes() {
+  static const std::vector<const Syntax*> all = [] {
+    std::vector<const Syntax*> list;
+    for (const Dialect* dialect : dialects()) list.push_back(&dialect->syntax());
+    return list;
+  }();
+  return all;
+}
+
+const Syntax& syntax_of(DialectKind kind) { return dialect_of(kind).syntax(); }
+
+}  // namespace sql
+
 const Dialect& dialect_of(DialectKind kind) {
   for (const Dialect* dialect : dialects())
     if (dialect->kind() == kind) return *dialect;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "operations/portable_type.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 
 namespace tandem::ops {
@@ -29,14 +30,14 @@ namespace {
 // Reports `problem` of `text` as each dialect reads it; a problem only some dialects see says which.
 void require_one_piece(const ValidationContext& context, const std::string& text, const std::string& what, int line,
                        std::optional<std::string> (*problem)(std::string_view, DialectKind)) {
-  constexpr DialectKind dialects[] = {DialectKind::postgresql, DialectKind::mysql, DialectKind::sqlite};
+  const auto& dialects = sql::syntaxes();
   std::vector<std::pair<std::string, std::vector<std::string>>> found;
-  for (DialectKind dialect : dialects) {
-    auto text_problem = problem(text, dialect);
+  for (const sql::Syntax* dialect : dialects) {
+    auto text_problem = problem(text, dialect->kind);
     if (!text_problem) continue;
     auto same = std::find_if(found.begin(), found.end(), [&](const auto& entry) { return entry.first == *text_problem; });
     if (same == found.end()) same = found.insert(found.end(), {*text_problem, {}});
-    same->second.push_back(dialect_name(dialect));
+    same->second.push_back(dialect->name);
   }
   for (const auto& [message, names] : found) {
     ValidationContext at = context;
@@ -44,7 +45,7 @@ void require_one_piece(const ValidationContext& context, const std::string& text
     at.error("bad-expression",
              fmt::format("version {}: {} \"{}\" is not {}: {}{}", context.version, what, text,
                          problem == sql::query_problem ? "one query" : "one expression", message,
-                         names.size() < std::size(dialects) ? fmt::format(" (as {} read it)", fmt::join(names, " and "))
+                         names.size() < dialects.size() ? fmt::format(" (as {} read it)", fmt::join(names, " and "))
                                                             : ""));
   }
 }

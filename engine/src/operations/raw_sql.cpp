@@ -7,6 +7,7 @@
 #include "operations/field_reader.h"
 #include "operations/renderer.h"
 #include "sql/sql_text.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 
 namespace tandem::ops {
@@ -38,8 +39,6 @@ std::string excerpt(const std::string& statement, DialectKind dialect) {
   return text;
 }
 
-constexpr DialectKind kDialects[] = {DialectKind::postgresql, DialectKind::mysql, DialectKind::sqlite};
-
 // The findings of one SQL text read by one dialect's rules.
 Findings findings_for(const RawSql& op, const std::string& label, const std::string& text, DialectKind dialect,
                       const ValidationContext& context) {
@@ -67,11 +66,12 @@ Findings findings_for(const RawSql& op, const std::string& label, const std::str
                  fmt::format("{} is not allowed in {} (add allow: \"reason\" to the step if it must run)", where,
                              phase_name(context.phase)));
     }
-    if (dialect == DialectKind::postgresql && std::regex_search(sql::normalize(statement.text, dialect), blocking_index))
+    if (sql::syntax_of(dialect).plain_create_index_blocks_writes &&
+        std::regex_search(sql::normalize(statement.text, dialect), blocking_index))
       at.warning("blocking-index",
-                 fmt::format("version {}: \"{}\": CREATE INDEX without CONCURRENTLY blocks writes on PostgreSQL "
+                 fmt::format("version {}: \"{}\": CREATE INDEX without CONCURRENTLY blocks writes on {} "
                              "while it builds; prefer create_index",
-                             context.version, excerpt(statement.text, dialect)));
+                             context.version, excerpt(statement.text, dialect), dialect_name(dialect)));
   }
   return findings;
 }
@@ -80,11 +80,15 @@ Findings findings_for(const RawSql& op, const std::string& label, const std::str
 
 RawSql RawSql::parse(FieldReader& fields) {
   RawSql op;
-  for (DialectKind dialect : {DialectKind::postgresql, DialectKind::mysql, DialectKind::sqlite})
-    if (auto text = fields.optional_string(dialect_name(dialect))) op.per_dialect[dialect] = *text;
+  for (const sql::Syntax* dialect : sql::syntaxes())
+    if (auto text = fields.optional_string(dialect->name)) op.per_dialect[dialect->kind] = *text;
   op.allow = fields.optional_string("allow");
   if (op.allow && op.allow->empty()) fields.fail(fields.node()["allow"], "sql: 'allow' must give a reason");
-  if (op.per_dialect.empty()) fields.fail(fields.node(), "sql: give the SQL as a string or under postgresql, mysql, sqlite");
+  if (op.per_dialect.empty()) {
+    std::vector<std::string> keys;
+    for (const sql::Syntax* dialect : sql::syntaxes()) keys.push_back(dialect->name);
+    fields.fail(fields.node(), fmt::format("sql: give the SQL as a string or under {}", fmt::join(keys, ", ")));
+  }
   fields.finish();
   return op;
 }
@@ -102,19 +106,19 @@ void RawSql::validate(ValidationContext& context) const {
   // A plain string runs on every dialect, and each splits and reads it by its own rules: a
   // finding only some of them make says which.
   std::vector<std::pair<Finding, std::vector<std::string>>> merged;
-  for (DialectKind dialect : kDialects) {
-    const Findings findings = findings_for(*this, "sql", *all, dialect, context);
+  for (const sql::Syntax* dialect : sql::syntaxes()) {
+    const Findings findings = findings_for(*this, "sql", *all, dialect->kind, context);
     for (const Finding& finding : findings.items()) {
       auto same = std::find_if(merged.begin(), merged.end(), [&](const auto& entry) {
         return entry.first.line == finding.line && entry.first.code == finding.code &&
                entry.first.message == finding.message;
       });
       if (same == merged.end()) same = merged.insert(merged.end(), {finding, {}});
-      same->second.push_back(dialect_name(dialect));
+      same->second.push_back(dialect->name);
     }
   }
   for (auto& [finding, dialects] : merged) {
-    if (dialects.size() < std::size(kDialects))
+    if (dialects.size() < sql::syntaxes().size())
       finding.message += fmt::format(" (as {} read it)", fmt::join(dialects, " and "));
     context.findings.add(std::move(finding));
   }

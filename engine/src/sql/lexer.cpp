@@ -59,25 +59,24 @@ TokenKind Lexer::scan(Token& token) {
       pos_ = content;
       return TokenKind::comment;
     }
-    run_to(after_block_comment(pos_ + 2, dialect_ == DialectKind::postgresql));
+    run_to(after_block_comment(pos_ + 2, syntax_->nested_block_comments));
     return TokenKind::comment;
   }
-  const bool mysql = dialect_ == DialectKind::mysql;
   if (c == '\'' || c == '"') {
     // MySQL reads both as strings (ANSI_QUOTES is off) with backslash escapes.
-    run_to(after_quoted(c, mysql));
+    run_to(after_quoted(c, syntax_->backslash_escapes));
     return TokenKind::quoted;
   }
-  if (c == '`' && dialect_ != DialectKind::postgresql) {
+  if (c == '`' && syntax_->backtick_identifiers) {
     run_to(after_quoted(c, false));
     return TokenKind::quoted;
   }
-  if (c == '[' && dialect_ == DialectKind::sqlite) {
+  if (c == '[' && syntax_->bracket_identifiers) {
     const size_t close = text_.find(']', pos_ + 1);
     run_to(close == npos ? npos : close + 1);
     return TokenKind::quoted;
   }
-  if (c == '$' && dialect_ == DialectKind::postgresql) {
+  if (c == '$' && syntax_->dollar_quotes) {
     if (const size_t opener_end = dollar_opener_end(); opener_end != npos) {
       const std::string_view tag = text_.substr(pos_, opener_end - pos_);
       const size_t close = text_.find(tag, opener_end);
@@ -88,7 +87,7 @@ TokenKind Lexer::scan(Token& token) {
   if (is_word_start(c)) {
     const size_t begin = pos_;
     while (pos_ < text_.size() && is_word_char(text_[pos_])) ++pos_;
-    if (dialect_ == DialectKind::postgresql && pos_ - begin == 1 && (c == 'E' || c == 'e') && pos_ < text_.size() &&
+    if (syntax_->escape_string_prefix && pos_ - begin == 1 && (c == 'E' || c == 'e') && pos_ < text_.size() &&
         text_[pos_] == '\'') {
       // PostgreSQL's E'...' strings are its one quoting where a backslash escapes the quote.
       run_to(after_quoted('\'', true));
@@ -101,8 +100,8 @@ TokenKind Lexer::scan(Token& token) {
 }
 
 bool Lexer::opens_line_comment() const {
-  if (dialect_ == DialectKind::mysql) {
-    if (text_[pos_] == '#') return true;
+  if (syntax_->hash_comments && text_[pos_] == '#') return true;
+  if (syntax_->dash_comment_needs_space) {
     // MySQL reads 1--1 as 1 minus -1: its -- comment needs a space or control character after it.
     if (text_.substr(pos_, 2) != "--") return false;
     return pos_ + 2 >= text_.size() || std::iscntrl(static_cast<unsigned char>(text_[pos_ + 2])) ||
@@ -113,7 +112,7 @@ bool Lexer::opens_line_comment() const {
 
 // MySQL runs the text of /*! ... */, /*!50700 ... */ and MariaDB's /*M! ... */ as code.
 bool Lexer::opens_executable_comment(size_t& content) const {
-  if (dialect_ != DialectKind::mysql) return false;
+  if (!syntax_->executable_comments) return false;
   size_t at = pos_ + 2;
   if (text_.substr(at, 2) == "M!")
     at += 2;

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sql/syntax.h"
 #include "tandem/url.h"
 
 namespace tandem::sql {
@@ -25,17 +26,16 @@ struct Token {
 
 bool is_blank(TokenKind kind);
 
-// Cuts SQL into tokens the way `dialect`'s server reads it:
+// Cuts SQL into tokens the way `dialect`'s server reads it, by its Syntax (sql/syntax.h):
 //   all:        '...' (doubled quote escapes), "...", -- and /* */ comments
-//   postgresql: $$...$$ and $tag$...$tag$, E'...' with backslash escapes, nested /* */
-//   mysql:      `...`, # comments, -- only when followed by a space or control character,
-//               backslash escapes in '...' and "...", and /*! ... */ (/*M! ... */)
-//               executable comments, whose content is read as code (the server runs it)
-//   sqlite:     `...` and [...] identifiers
+//   and what the syntax adds: $$...$$ and $tag$...$tag$, E'...' with backslash escapes,
+//   nested /* */ (PostgreSQL); `...`, # comments, -- only when followed by a space or
+//   control character, backslash escapes in '...' and "...", and /*! ... */ (/*M! ... */)
+//   executable comments, whose content is read as code (MySQL); `...` and [...] (SQLite)
 // An unterminated quote or comment runs to the end of the input and is marked so.
 class Lexer {
  public:
-  Lexer(std::string_view text, DialectKind dialect) : text_(text), dialect_(dialect) {}
+  Lexer(std::string_view text, DialectKind dialect) : text_(text), syntax_(&syntax_of(dialect)) {}
 
   bool done() const { return pos_ >= text_.size(); }
   Token next();
@@ -51,7 +51,7 @@ class Lexer {
   size_t dollar_opener_end() const;
 
   std::string_view text_;
-  DialectKind dialect_;
+  const Syntax* syntax_;
   size_t pos_ = 0;
   int line_ = 1;
   bool in_executable_comment_ = false;

@@ -13,6 +13,20 @@ class MysqlDialect final : public Dialect {
  public:
   DialectKind kind() const override { return DialectKind::mysql; }
   std::vector<std::string> schemes() const override { return {"mysql", "mariadb"}; }
+  UrlForm url_form() const override { return UrlForm::server; }
+  int default_port() const override { return 3306; }
+  const sql::Syntax& syntax() const override {
+    static const sql::Syntax syntax = [] {
+      sql::Syntax s{DialectKind::mysql, "mysql"};
+      s.backslash_escapes = true;  // NO_BACKSLASH_ESCAPES is off by default
+      s.backtick_identifiers = true;
+      s.hash_comments = true;
+      s.dash_comment_needs_space = true;
+      s.executable_comments = true;
+      return s;
+    }();
+    return syntax;
+  }
   std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access) const override { return connect_mysql(url); }
   const SqlRenderer& renderer() const override { return mysql_renderer(); }
   const DialectNormalizer& normalizer() const override { return mysql::normalizer(); }

@@ -13,6 +13,19 @@ class PostgresqlDialect final : public Dialect {
  public:
   DialectKind kind() const override { return DialectKind::postgresql; }
   std::vector<std::string> schemes() const override { return {"postgresql", "postgres"}; }
+  UrlForm url_form() const override { return UrlForm::server; }
+  int default_port() const override { return 5432; }
+  const sql::Syntax& syntax() const override {
+    static const sql::Syntax syntax = [] {
+      sql::Syntax s{DialectKind::postgresql, "postgresql"};
+      s.escape_string_prefix = true;
+      s.dollar_quotes = true;
+      s.nested_block_comments = true;
+      s.plain_create_index_blocks_writes = true;
+      return s;
+    }();
+    return syntax;
+  }
   std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access) const override { return connect_postgresql(url); }
   const SqlRenderer& renderer() const override { return postgresql_renderer(); }
   const DialectNormalizer& normalizer() const override { return postgresql::normalizer(); }

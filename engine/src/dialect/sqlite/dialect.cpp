@@ -13,6 +13,16 @@ class SqliteDialect final : public Dialect {
  public:
   DialectKind kind() const override { return DialectKind::sqlite; }
   std::vector<std::string> schemes() const override { return {"sqlite"}; }
+  UrlForm url_form() const override { return UrlForm::file; }
+  const sql::Syntax& syntax() const override {
+    static const sql::Syntax syntax = [] {
+      sql::Syntax s{DialectKind::sqlite, "sqlite"};
+      s.backtick_identifiers = true;
+      s.bracket_identifiers = true;
+      return s;
+    }();
+    return syntax;
+  }
   std::unique_ptr<Connection> connect(const DatabaseUrl& url, Access access) const override {
     return connect_sqlite(url, access);
   }
