@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -289,16 +288,16 @@ TEST_CASE("archive: kill -9 during --until-complete, then a rerun: no row lost, 
   for (const auto& scratch : scratch_databases()) {
     CAPTURE(scratch->dialect());
     Database database(scratch->url(), 6000);  // 2000 soft-deleted instances, 100 batches of 20
-    // Kill at several moments; most of a batch's time is its commit, so kills land inside
-    // transactions as well as between them.
-    for (int delay_ms : {100, 150, 200}) {
-      const int pid = spawn_tandem({"archive", "--db", database.url, "--until-complete", "--max-rows", "20", "--sleep", "2"},
-                                   database.repos.path());
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-      kill(pid, SIGKILL);
-      wait_for(pid);
+    // Killed (the after_batch fail-point) right after the run's first batch, and later on,
+    // each time once a batch has committed and before the next begins.
+    for (int batch : {1, 4, 15}) {
+      CAPTURE(batch);
+      const Result killed = run_tandem({"archive", "--db", database.url, "--until-complete", "--max-rows", "20"},
+                                       database.repos.path(), {{"TANDEM_FAILPOINT", fmt::format("after_batch:{}", batch)}});
+      CHECK_MESSAGE(killed.exit_code == -SIGKILL, killed.all());
       check_conserved(database.url, database.fixture);
     }
+    CHECK(count(database.url, "shadow_instances") > 0);
     CHECK(count(database.url, "shadow_instances") < 2000);
     const auto rerun = database.tandem({"archive", "--until-complete", "--max-rows", "500"});
     CHECK_MESSAGE(rerun.exit_code == 1, rerun.all());

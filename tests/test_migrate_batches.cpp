@@ -5,8 +5,6 @@
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
-#include <random>
-#include <thread>
 
 #include "conformance.h"
 #include "key_pairs_fixture.h"
@@ -90,7 +88,7 @@ TEST_CASE("migrate in batches: --max-count in a loop exits 1 until the work is d
 }
 
 TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the data of an uninterrupted run") {
-  constexpr int kRows = 200000;
+  constexpr int kRows = 100000;
   for (const auto& database : scratch_databases()) {
     CAPTURE(database->dialect());
     auto databases = scratch_databases();
@@ -99,18 +97,21 @@ TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the dat
       if (other->dialect() == database->dialect()) second = other.get();
     Items killed(database->url(), kRows), reference(second->url(), kRows);
     REQUIRE(run_phase("migrate", reference.url, reference.dir.path()).exit_code == 0);
-    std::mt19937 random(42);
-    for (int kill_number = 0; kill_number < 10; ++kill_number) {
-      const int pid = spawn_tandem({"migrate", "--wait", "10", "--sleep", "20", "--db", killed.url,
-                                    "--repos", killed.dir.path().string()},
-                                   killed.dir.path());
-      std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 400));
-      kill(pid, SIGKILL);
-      wait_for(pid);
+    // Each run killed (the after_batch fail-point) once its Nth batch of 1000 rows has
+    // committed, N other from run to run.
+    int batches = 0;
+    for (int batch : {1, 2, 3, 5, 8, 13, 21, 1, 2, 3}) {
+      CAPTURE(batch);
+      const Result run = run_tandem({"migrate", "--wait", "10", "--db", killed.url, "--repos", killed.dir.path().string()},
+                                    killed.dir.path(), {{"TANDEM_FAILPOINT", fmt::format("after_batch:{}", batch)}});
+      CHECK_MESSAGE(run.exit_code == -SIGKILL, run.all());
+      batches += batch;
     }
     const std::string half = killed.value("SELECT count(*) FROM items WHERE b IS NOT NULL");
     CHECK(std::stoi(half) > 0);
     CHECK(std::stoi(half) < kRows);
+    // Every committed batch kept, none lost to a later kill or done twice.
+    CHECK(std::stoi(half) == batches * 1000);
     const Result rerun = run_phase("migrate", killed.url, killed.dir.path(), {"--wait", "10"});
     REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
     CHECK(killed.checksum() == reference.checksum());
@@ -122,16 +123,17 @@ TEST_CASE("migrate in batches: rows written behind the cursor while it runs are 
   for (const auto& database : scratch_databases()) {
     CAPTURE(database->dialect());
     Items items(database->url(), 5000);
-    std::thread writer([&] {
-      // The old release keeps inserting rows without b while migrate walks the table.
-      for (int chunk = 0; chunk < 10; ++chunk) {
-        items.insert(100000 + chunk * 50, 50, "late");
-        std::this_thread::sleep_for(std::chrono::milliseconds(40));
-      }
-    });
-    const Result migrate = run_phase("migrate", items.url, items.dir.path(), {"--batch-size", "100", "--sleep", "20"});
-    writer.join();
-    REQUIRE_MESSAGE(migrate.exit_code == 0, migrate.all());
+    // The run held (a hold_ fail-point) once its tenth batch of 100 has committed, while the
+    // old release inserts rows without b: keyed 'late-...', before every 'seed-...' key, so
+    // all of them behind the cursor.
+    FailpointHold hold(items.dir / "hold");
+    const int pid = spawn_tandem({"migrate", "--batch-size", "100", "--db", items.url, "--repos", items.dir.path().string()},
+                                 items.dir.path(), hold.environment("hold_after_batch:10"));
+    REQUIRE(hold.wait_reached(pid));
+    CHECK(items.value("SELECT count(*) FROM items WHERE b IS NOT NULL") == "1000");
+    for (int chunk = 0; chunk < 10; ++chunk) items.insert(100000 + chunk * 50, 50, "late");
+    hold.release();
+    REQUIRE(wait_for(pid) == 0);
     CHECK(items.value("SELECT count(*) FROM items") == "5500");
     CHECK(items.value("SELECT count(*) FROM items WHERE b IS NULL") == "0");
   }
@@ -194,16 +196,36 @@ TEST_CASE("move_rows killed with kill -9 again and again: the target holds no du
     for (int i = start; i < start + 1000; ++i) rows += fmt::format("{}('user-{}', 'key', 'ssh-rsa {}')", i > start ? ", " : "", i, i);
     execute(cell_url, rows);
   }
-  std::mt19937 random(7);
-  for (int kill_number = 0; kill_number < 10; ++kill_number) {
-    const int pid = spawn_tandem({"migrate", "--wait", "10", "--batch-size", "200", "--sleep", "40"}, dir.path());
-    std::this_thread::sleep_for(std::chrono::milliseconds(150 + random() % 300));
+  // Each run killed once its Nth batch of 200 has committed in both databases (the
+  // after_batch fail-point), or, where N is 0, held between its first batch's copy into the
+  // api database and the batch's delete in the cell, and killed there: those rows are then
+  // in both, and the next run's first batch copies them again.
+  int batches = 0;
+  for (int batch : {1, 0, 3, 2, 0, 5, 8, 0, 4, 6}) {
+    CAPTURE(batch);
+    if (batch > 0) {
+      const Result run = run_tandem({"migrate", "--wait", "10", "--batch-size", "200"}, dir.path(),
+                                    {{"TANDEM_FAILPOINT", fmt::format("after_batch:{}", batch)}});
+      CHECK_MESSAGE(run.exit_code == -SIGKILL, run.all());
+      batches += batch;
+      continue;
+    }
+    // The engine's pause after a copy makes the files a hold_ fail-point does.
+    const auto seam = dir / fmt::format("copied{}", batches);
+    FailpointHold copied(seam);
+    const int pid =
+        spawn_tandem({"migrate", "--wait", "10", "--batch-size", "200"}, dir.path(), {{"TANDEM_TEST_PAUSE_AFTER_COPY", seam.string()}});
+    CHECK(copied.wait_reached(pid));
     kill(pid, SIGKILL);
-    wait_for(pid);
+    CHECK(wait_for(pid) == -SIGKILL);
   }
   const int moved = std::stoi(query_rows(api->url(), "SELECT count(*) FROM key_pairs").at(0));
   CHECK(moved > 0);
   CHECK(moved < kRows);
+  // A batch copied twice counts once: every run held at the seam is followed by one that
+  // moves that batch again as its first.
+  CHECK(moved == batches * 200);
+  CHECK(query_rows(cell_url, "SELECT count(*) FROM key_pairs") == std::vector<std::string>{std::to_string(kRows - moved)});
   const Result rerun = run_tandem({"migrate", "--wait", "10"}, dir.path());
   REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
   CHECK(query_rows(api->url(), "SELECT count(*), count(DISTINCT user_id) FROM key_pairs") ==

@@ -182,11 +182,13 @@ TEST_CASE("rolling upgrade: two releases writing at once while migrate backfills
 
     std::atomic<bool> failed{false};
     std::string failure;
+    std::atomic<int> writing{0};  // writers that have inserted their first 100 rows
     auto writer = [&](const std::string& release) {
       try {
         auto connection = tandem::connect(tandem::DatabaseUrl::parse(project.url));
         std::mt19937 random(release == "old" ? 1 : 2);
         for (int i = 0; i < kInserts; ++i) {
+          if (i == 100) ++writing;
           const int node = 1 + static_cast<int>(random() % 10);
           if (release == "old")
             connection->update("INSERT INTO instances (uuid, node) VALUES (?, ?)",
@@ -211,7 +213,8 @@ TEST_CASE("rolling upgrade: two releases writing at once while migrate backfills
       }
     };
     std::thread old_release(writer, "old"), new_release(writer, "new");
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // Migrate starts once both releases are writing.
+    while (writing < 2 && !failed) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const Result migrate = project.tandem({"migrate"});
     old_release.join();
     new_release.join();

@@ -8,7 +8,9 @@
 //   after_step:N   right after step N's statement succeeded on the server: inside the unit's
 //                  transaction, or, in a journaled unit, before the journal records it (the
 //                  hardest moment to recover from)
-//   after_batch:N  once batch N (from 1, per batched operation, in this run) has committed
+//   after_batch:N  once batch N (from 1, per batched operation, in this run) has committed;
+//                  in an archive run, once its Nth batch (from 1, over every table and
+//                  database of the run) has committed
 // A plain point kills the process (SIGKILL: no clean-up, as a crash). A hold_ point keeps
 // it alive where it is, holding whatever it holds (the run lock, a transaction): it
 // creates the file $TANDEM_FAILPOINT_HOLD.reached, then waits until
@@ -22,8 +24,8 @@ namespace tandem::failpoint {
 enum class Moment { before, after };
 enum class Site { step, batch };
 
-// Called by the unit runner around every step and by the batch runner after every batch; does
-// nothing unless TANDEM_FAILPOINT names this place.
+// Called by the unit runner around every step, and by the batch runner and the archiver
+// after every batch; does nothing unless TANDEM_FAILPOINT names this place.
 void reach(Moment moment, Site site, int number);
 
 }  // namespace tandem::failpoint

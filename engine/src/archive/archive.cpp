@@ -9,6 +9,7 @@
 #include "archive/common.h"
 #include "archive/plan.h"
 #include "batch/batch_cursor.h"
+#include "failpoint.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -21,18 +22,21 @@ namespace {
 // the rows it locks are released quickly.
 constexpr long long kBatchRows = 1000;
 
-// --sleep: a pause before every batch but the first of the run.
-class Pacer {
+// The batches of one archive run, over every table and database: --sleep pauses before
+// each but the first, and each committed one reaches the after_batch fail-point.
+class RunBatches {
  public:
-  explicit Pacer(std::chrono::milliseconds pause) : pause_(pause) {}
+  explicit RunBatches(std::chrono::milliseconds pause) : pause_(pause) {}
   void before_batch() {
     if (started_ && pause_.count() > 0) std::this_thread::sleep_for(pause_);
     started_ = true;
   }
+  void after_commit() { failpoint::reach(failpoint::Moment::after, failpoint::Site::batch, ++committed_); }
 
  private:
   std::chrono::milliseconds pause_;
   bool started_ = false;
+  int committed_ = 0;
 };
 
 // Moves the soft-deleted rows of one table, with their descendants, batch by batch.
@@ -44,14 +48,14 @@ class TableArchiver {
 
   // Moves at most `budget` rows of the table (and the rows referencing them); returns
   // how many of the table's own rows moved.
-  long long run(long long budget, ArchiveReport& report, Pacer& pacer) {
+  long long run(long long budget, ArchiveReport& report, RunBatches& batches) {
     long long moved = 0;
     // Where the walk over the table stands, as migrate's batches keep it (one pass here).
     BatchCursor cursor;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
       const long long limit = std::min(kBatchRows, budget - moved);
-      pacer.before_batch();
+      batches.before_batch();
       std::vector<TableCount> counts;
       connection_.begin();
       try {
@@ -70,6 +74,7 @@ class TableArchiver {
         throw;
       }
       for (const auto& count : counts) add_count(report.archived, count.database, count.table, count.rows);
+      batches.after_commit();
     }
     return moved;
   }
@@ -234,7 +239,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
   if (options.max_rows <= 0)
     throw Error(ErrorKind::usage, fmt::format("max_rows must be positive, got {}", options.max_rows));
   ArchiveReport report;
-  archiving::Pacer pacer(options.sleep);
+  archiving::RunBatches batches(options.sleep);
   for (const auto* target : archiving::selected_databases(deployment, options.role, options.database)) {
     auto database = archiving::open_locked(*target, options.wait);
     Connection& connection = *database.connection;
@@ -245,7 +250,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     do {
       moved = 0;
       for (const auto& table : plan.tables)
-        moved += archiving::TableArchiver(connection, target->name, table, options).run(options.max_rows, report, pacer);
+        moved += archiving::TableArchiver(connection, target->name, table, options).run(options.max_rows, report, batches);
     } while (options.until_complete && moved > 0);
   }
   return report;
