@@ -288,12 +288,13 @@ TEST_CASE("archive: kill -9 during --until-complete, then a rerun: no row lost, 
   for (const auto& scratch : scratch_databases()) {
     CAPTURE(scratch->dialect());
     Database database(scratch->url(), 6000);  // 2000 soft-deleted instances, 100 batches of 20
-    // Killed (the after_batch fail-point) right after the run's first batch, and later on,
-    // each time once a batch has committed and before the next begins.
-    for (int batch : {1, 4, 15}) {
-      CAPTURE(batch);
+    // Killed right after the run's first batch has committed, and later on, once a batch
+    // has committed (after_batch) or inside a batch's transaction, its rows copied and
+    // deleted but not committed (before_commit).
+    for (const char* point : {"after_batch:1", "before_commit:4", "after_batch:15", "before_commit:1"}) {
+      CAPTURE(point);
       const Result killed = run_tandem({"archive", "--db", database.url, "--until-complete", "--max-rows", "20"},
-                                       database.repos.path(), {{"TANDEM_FAILPOINT", fmt::format("after_batch:{}", batch)}});
+                                       database.repos.path(), {{"TANDEM_FAILPOINT", point}});
       CHECK_MESSAGE(killed.exit_code == -SIGKILL, killed.all());
       check_conserved(database.url, database.fixture);
     }

@@ -97,15 +97,21 @@ TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the dat
       if (other->dialect() == database->dialect()) second = other.get();
     Items killed(database->url(), kRows), reference(second->url(), kRows);
     REQUIRE(run_phase("migrate", reference.url, reference.dir.path()).exit_code == 0);
-    // Each run killed (the after_batch fail-point) once its Nth batch of 1000 rows has
-    // committed, N other from run to run.
+    // Each run killed once its Nth batch of 1000 rows has committed (after_batch), or
+    // inside the Nth batch's transaction, its rows changed and its cursor saved but not
+    // committed (before_commit: the N-1 before it count), N other from run to run.
     int batches = 0;
+    int run_number = 0;
     for (int batch : {1, 2, 3, 5, 8, 13, 21, 1, 2, 3}) {
+      const bool inside = ++run_number % 2 == 0;
       CAPTURE(batch);
-      const Result run = run_tandem({"migrate", "--wait", "10", "--db", killed.url, "--repos", killed.dir.path().string()},
-                                    killed.dir.path(), {{"TANDEM_FAILPOINT", fmt::format("after_batch:{}", batch)}});
+      CAPTURE(inside);
+      const Result run =
+          run_tandem({"migrate", "--wait", "10", "--db", killed.url, "--repos", killed.dir.path().string()},
+                     killed.dir.path(),
+                     {{"TANDEM_FAILPOINT", fmt::format("{}:{}", inside ? "before_commit" : "after_batch", batch)}});
       CHECK_MESSAGE(run.exit_code == -SIGKILL, run.all());
-      batches += batch;
+      batches += inside ? batch - 1 : batch;
     }
     const std::string half = killed.value("SELECT count(*) FROM items WHERE b IS NOT NULL");
     CHECK(std::stoi(half) > 0);

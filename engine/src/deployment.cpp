@@ -129,13 +129,13 @@ Deployment Deployment::load(const fs::path& file) {
         throw config_error(file, entry.second, "databases.cells must map cell names to database URLs");
       for (const auto& cell : entry.second) {
         const std::string name = cell.first.Scalar();
-        add(cells, name, "cell", cell.second, "databases.cells." + name);
+        add(cells, name, roles::cell, cell.second, "databases.cells." + name);
       }
     } else {
       add(singles, role, role, entry.second, "databases." + role);
     }
   }
-  std::stable_sort(singles.begin(), singles.end(), [](const auto& a, const auto& b) { return a.role == "api" && b.role != "api"; });
+  std::stable_sort(singles.begin(), singles.end(), [](const auto& a, const auto& b) { return a.role == roles::api && b.role != roles::api; });
   deployment.databases = singles;
   deployment.databases.insert(deployment.databases.end(), cells.begin(), cells.end());
   for (size_t i = 0; i < deployment.databases.size(); ++i)

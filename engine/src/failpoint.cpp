@@ -29,7 +29,7 @@ struct Point {
 Point parse_point(const std::string& text, const std::string& whole) {
   const auto bad = [&] {
     return Error(ErrorKind::usage,
-                 fmt::format("TANDEM_FAILPOINT '{}': '{}' is not [hold_]before_step:N, [hold_]after_step:N or [hold_]after_batch:N", whole, text));
+                 fmt::format("TANDEM_FAILPOINT '{}': '{}' is not [hold_]before_step:N, [hold_]after_step:N, [hold_]before_commit:N or [hold_]after_batch:N", whole, text));
   };
   Point point;
   std::string rest = text;
@@ -40,9 +40,12 @@ Point parse_point(const std::string& text, const std::string& whole) {
   const size_t colon = rest.find(':');
   if (colon == std::string::npos) throw bad();
   const std::string place = rest.substr(0, colon), number = rest.substr(colon + 1);
-  if (place == "before_step" || place == "after_step" || place == "after_batch") {
-    point.moment = place.rfind("before", 0) == 0 ? Moment::before : Moment::after;
-    point.site = place.ends_with("step") ? Site::step : Site::batch;
+  if (place == "before_step" || place == "after_step") {
+    point.moment = place == "before_step" ? Moment::before : Moment::after;
+    point.site = Site::step;
+  } else if (place == "before_commit" || place == "after_batch") {
+    point.moment = place == "before_commit" ? Moment::before : Moment::after;
+    point.site = Site::batch;
   } else {
     throw bad();
   }

@@ -1,13 +1,17 @@
 // Fail-points: a test hook that stops a run at an exact place instead of a timing window.
 //
 // TANDEM_FAILPOINT holds one point or several, comma-separated:
-//   point  = [ "hold_" ] ( "before_step" | "after_step" | "after_batch" ) ":" N     (N >= 1)
+//   point  = [ "hold_" ] ( "before_step" | "after_step" | "before_commit" | "after_batch" ) ":" N
+//            (N >= 1)
 // A point fires when the run reaches that place:
 //   before_step:N  before step N (from 1, in plan order) of the unit being run starts; in a
 //                  journaled unit, steps 1..N-1 are then applied and journaled
 //   after_step:N   right after step N's statement succeeded on the server: inside the unit's
 //                  transaction, or, in a journaled unit, before the journal records it (the
 //                  hardest moment to recover from)
+//   before_commit:N  batch N (counted as after_batch counts) has run its statements and
+//                  saved its cursor, inside its open transaction, before the commit: a
+//                  kill here must leave nothing of the batch
 //   after_batch:N  once batch N (from 1, per batched operation, in this run) has committed;
 //                  in an archive run, once its Nth batch (from 1, over every table and
 //                  database of the run) has committed
@@ -25,7 +29,7 @@ enum class Moment { before, after };
 enum class Site { step, batch };
 
 // Called by the unit runner around every step, and by the batch runner and the archiver
-// after every batch; does nothing unless TANDEM_FAILPOINT names this place.
+// before and after every batch commits (Moment::before, Site::batch: before_commit); does nothing unless TANDEM_FAILPOINT names this place.
 void reach(Moment moment, Site site, int number);
 
 }  // namespace tandem::failpoint

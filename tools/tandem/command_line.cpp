@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 Deployment CommandLine::deployment() const {
   Deployment deployment;
   if (db) {
-    deployment = Deployment::single(DatabaseUrl::parse(*db), database_role.value_or("main"));
+    deployment = Deployment::single(DatabaseUrl::parse(*db), database_role.value_or(roles::main));
     deployment.partial = database_role.has_value();
   } else if (config || fs::exists("tandem.yaml")) {
     deployment = Deployment::load(config.value_or("tandem.yaml"));

@@ -10,6 +10,15 @@
 
 namespace tandem {
 
+// The roles tandem itself knows (DESIGN §1). A config names any other role it likes
+// (`databases: {reporting: URL}`), so a role is a name, not an enum: these are the ones
+// the engine treats specially (api runs first, cells run --jobs at a time).
+namespace roles {
+inline constexpr const char* main = "main";  // the one database of --db, and a unit's default
+inline constexpr const char* api = "api";
+inline constexpr const char* cell = "cell";  // every database under databases.cells
+}  // namespace roles
+
 struct DatabaseTarget {
   std::string name;  // "api", "cell1", "main": what messages call it
   std::string role;  // "api", "cell", "main": which operations run on it
@@ -29,7 +38,7 @@ struct Deployment {
   // naming the file and the key.
   static Deployment load(const std::filesystem::path& file);
   // One database given with --db: role `main` unless the caller names another.
-  static Deployment single(const DatabaseUrl& url, const std::string& role = "main");
+  static Deployment single(const DatabaseUrl& url, const std::string& role = roles::main);
 
   bool has_role(const std::string& role) const;
   std::vector<std::string> roles() const;

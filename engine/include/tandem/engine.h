@@ -16,20 +16,10 @@
 
 #include "tandem/deployment.h"
 #include "tandem/phase.h"
+#include "tandem/report.h"
 #include "tandem/status.h"
 
 namespace tandem {
-
-// One batched migrate operation's totals, for `Migration | Total Needed | Completed`.
-struct MigrationFigure {
-  std::string database;
-  std::string migration;    // "002 backfill instances.compute_id"
-  long long needed = 0;     // rows matching its condition when it started
-  long long completed = 0;  // rows it changed, over every run
-  bool done = false;
-  long long batches = 0;           // batches this run
-  double longest_batch_ms = 0;     // the slowest batch this run, fetch to commit
-};
 
 struct RunOptions {
   std::optional<long long> to;     // stop after this version
@@ -57,23 +47,6 @@ struct RunOptions {
   std::function<void(const std::string&)> on_event;
   // Called after every migrate batch with the operation's totals so far.
   std::function<void(const MigrationFigure&)> on_progress;
-};
-
-struct UnitOutcome {
-  std::string database;
-  Phase phase = Phase::expand;
-  std::string version;
-  std::string name;
-  std::string status;  // "applied", "dry-run", "incomplete" (migrate stopped by --max-count)
-  double seconds = 0;
-  std::vector<std::string> sql;  // what ran (or would run)
-  std::vector<MigrationFigure> migrations;
-};
-
-struct RunReport {
-  std::vector<UnitOutcome> units;
-  // A migrate run stopped by --max-count with rows left: run it again.
-  bool rows_remain() const;
 };
 
 class Engine {

@@ -21,6 +21,7 @@
 #include "tandem/model.h"
 #include "tandem/phase.h"
 #include "tandem/releases.h"
+#include "tandem/report.h"
 #include "tandem/repository_tools.h"
 #include "tandem/schema.h"
 #include "tandem/schema_diff.h"

@@ -23,7 +23,7 @@ namespace {
 constexpr long long kBatchRows = 1000;
 
 // The batches of one archive run, over every table and database: --sleep pauses before
-// each but the first, and each committed one reaches the after_batch fail-point.
+// each but the first, and each one reaches the before_commit and after_batch fail-points.
 class RunBatches {
  public:
   explicit RunBatches(std::chrono::milliseconds pause) : pause_(pause) {}
@@ -31,6 +31,7 @@ class RunBatches {
     if (started_ && pause_.count() > 0) std::this_thread::sleep_for(pause_);
     started_ = true;
   }
+  void before_commit() const { failpoint::reach(failpoint::Moment::before, failpoint::Site::batch, committed_ + 1); }
   void after_commit() { failpoint::reach(failpoint::Moment::after, failpoint::Site::batch, ++committed_); }
 
  private:
@@ -65,6 +66,7 @@ class TableArchiver {
           break;
         }
         move_batch(keys, counts);
+        batches.before_commit();
         connection_.commit();
         cursor.after = keys.back();
         moved += static_cast<long long>(keys.size());

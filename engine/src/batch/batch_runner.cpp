@@ -53,9 +53,9 @@ Overloaded(Cases...) -> Overloaded<Cases...>;
 
 }  // namespace
 
-BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget,
+BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunSettings& settings, BatchBudget& budget,
                          PeerLookup peers)
-    : connection_(connection), state_(state), options_(options), budget_(budget), peers_(std::move(peers)) {}
+    : connection_(connection), state_(state), settings_(settings), budget_(budget), peers_(std::move(peers)) {}
 
 std::vector<Row> BatchRunner::query(Connection& connection, const std::string& sql, const std::vector<Value>& params) {
   record_statement(sql);
@@ -68,7 +68,7 @@ long long BatchRunner::update(Connection& connection, const std::string& sql, co
 }
 
 int BatchRunner::batch_size(const ops::Operation& operation) const {
-  if (options_.batch_size) return *options_.batch_size;
+  if (settings_.batch_size) return *settings_.batch_size;
   if (const auto* backfill = std::get_if<ops::Backfill>(&operation.body); backfill && backfill->batch)
     return *backfill->batch;
   return kDefaultBatchSize;
@@ -93,7 +93,7 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& op
                            const schema::Schema& schema, MigrationFigure& figure) {
   const auto target_connection = peers_(plan.target_role);
   Connection& target = *target_connection;
-  target.set_lock_timeout(options_.lock_timeout);
+  target.set_lock_timeout(settings_.lock_timeout);
   if (target.kind() != connection_.kind()) {
     // The target's statements in the target's dialect.
     const auto there = ops::batch_plan(operation, {target.renderer(), schema, unit.version, true});
@@ -236,6 +236,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
       saved.cursor = next.dump();
       saved.rows_done += changed;
       state_.save_progress(unit.phase, unit.version, index, saved);
+      failpoint::reach(failpoint::Moment::before, failpoint::Site::batch, static_cast<int>(figure.batches) + 1);
       connection_.commit();
       cursor = next;
       *progress = saved;
@@ -253,27 +254,27 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
       // A lock wait on either database (the application's row locks, SQLite's write
       // lock) rolls the batch back and retries it with the backoff DDL gets.
       retry_lock_fights(
-          options_.lock_retries,
+          settings_.lock_retries,
           [&](const Error& error) {
             return connection_.is_lock_timeout(error) || (lock_peer_ && lock_peer_->is_lock_timeout(error));
           },
           [&](std::chrono::milliseconds backoff) {
-            if (options_.on_event)
-              options_.on_event(fmt::format("{}: {}: a batch waited too long for a lock, retrying in {} ms",
+            if (settings_.on_event)
+              settings_.on_event(fmt::format("{}: {}: a batch waited too long for a lock, retrying in {} ms",
                                             figure.database, figure.migration, backoff.count()));
           },
           [&] { changed = batch(); });
     } catch (const Error& error) {
       if (!connection_.is_lock_timeout(error) && !(lock_peer_ && lock_peer_->is_lock_timeout(error))) throw;
       // Rows remain and nothing is half done: migrate exits 1, to be run again.
-      if (options_.on_event)
-        options_.on_event(fmt::format("{}: {}: still waiting for locks after {} retries, stopping with rows left: {}",
-                                      figure.database, figure.migration, options_.lock_retries, error.what()));
+      if (settings_.on_event)
+        settings_.on_event(fmt::format("{}: {}: still waiting for locks after {} retries, stopping with rows left: {}",
+                                      figure.database, figure.migration, settings_.lock_retries, error.what()));
       return false;
     }
     if (!changed) {
       if (progress->done) {
-        if (options_.on_progress) options_.on_progress(figure);
+        if (settings_.on_progress) settings_.on_progress(figure);
         return true;
       }
       continue;
@@ -286,13 +287,13 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
     const double batch_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count();
     figure.longest_batch_ms = std::max(figure.longest_batch_ms, batch_ms);
-    if (options_.batch_time) {
+    if (settings_.batch_time) {
       // Toward the target duration, at most doubling or halving at a time.
-      const double factor = std::clamp(static_cast<double>(options_.batch_time->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
+      const double factor = std::clamp(static_cast<double>(settings_.batch_time->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
       batch_size = std::clamp(static_cast<int>(batch_size * factor), 10, 100000);
     }
-    if (options_.on_progress) options_.on_progress(figure);
-    if (options_.sleep.count() > 0) std::this_thread::sleep_for(options_.sleep);
+    if (settings_.on_progress) settings_.on_progress(figure);
+    if (settings_.sleep.count() > 0) std::this_thread::sleep_for(settings_.sleep);
   }
   return false;
 }

@@ -15,7 +15,7 @@
 
 #include "dialect/dialect.h"
 #include "state/state_store.h"
-#include "tandem/engine.h"
+#include "batch/run_settings.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -53,7 +53,7 @@ using PeerLookup = std::function<std::unique_ptr<Connection>(const std::string& 
 class BatchRunner {
  public:
   static constexpr int kDefaultBatchSize = 1000;
-  BatchRunner(Connection& connection, StateStore& state, const RunOptions& options, BatchBudget& budget,
+  BatchRunner(Connection& connection, StateStore& state, const RunSettings& settings, BatchBudget& budget,
               PeerLookup peers);
 
   // Runs `plan`, that of operation `index` of `unit` (rendered for `schema`), until it is
@@ -84,7 +84,7 @@ class BatchRunner {
 
   Connection& connection_;
   StateStore& state_;
-  const RunOptions& options_;
+  const RunSettings& settings_;
   BatchBudget& budget_;
   PeerLookup peers_;
   // move_rows' target while it runs: its lock waits are retried too.

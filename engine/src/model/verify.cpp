@@ -80,12 +80,12 @@ class ScratchDatabases {
 };
 
 // api first, then the other roles, cells last, as a deployment orders its databases.
-std::vector<std::string> deployment_order(const std::set<std::string>& roles) {
+std::vector<std::string> deployment_order(const std::set<std::string>& present) {
   std::vector<std::string> ordered;
-  if (roles.count("api")) ordered.push_back("api");
-  for (const auto& role : roles)
-    if (role != "api" && role != "cell") ordered.push_back(role);
-  if (roles.count("cell")) ordered.push_back("cell");
+  if (present.count(roles::api)) ordered.push_back(roles::api);
+  for (const auto& role : present)
+    if (role != roles::api && role != roles::cell) ordered.push_back(role);
+  if (present.count(roles::cell)) ordered.push_back(roles::cell);
   return ordered;
 }
 

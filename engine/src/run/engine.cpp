@@ -27,6 +27,19 @@ namespace tandem {
 
 namespace {
 
+// What the runners under the engine take of the run's options.
+RunSettings settings_for(const RunOptions& options) {
+  RunSettings settings;
+  settings.lock_timeout = options.lock_timeout;
+  settings.lock_retries = options.lock_retries;
+  settings.batch_size = options.batch_size;
+  settings.batch_time = options.batch_time;
+  settings.sleep = options.sleep;
+  settings.on_event = options.on_event;
+  settings.on_progress = options.on_progress;
+  return settings;
+}
+
 // The phase each phase needs on every database before it may run a version.
 std::optional<Phase> prerequisite(Phase phase) {
   switch (phase) {
@@ -138,7 +151,7 @@ struct Engine::Impl {
   }
 
   UnitOutcome dry_run(Open& database, const Unit& unit, bool install_triggers, const RunOptions& options) {
-    UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, "dry-run"};
+    UnitOutcome outcome{database.target->name, unit.phase, unit.version, unit.name, UnitStatus::dry_run};
     std::vector<TriggerRecord> triggers;
     if (unit.phase == Phase::contract && database.connection) {
       StateStore state(*database.connection);
@@ -377,7 +390,7 @@ struct Engine::Impl {
         }
       for (const auto& plan : plans) {
         const Unit& unit = *plan.unit;
-        UnitOutcome outcome{target->name, unit.phase, unit.version, unit.name, options.dry_run ? "dry-run" : "repaired"};
+        UnitOutcome outcome{target->name, unit.phase, unit.version, unit.name, options.dry_run ? UnitStatus::dry_run : UnitStatus::repaired};
         for (const auto& step : plan.steps) {
           outcome.sql.push_back(step.sql);
           if (options.on_event && options.dry_run) options.on_event(step.sql + ";");
@@ -449,13 +462,14 @@ struct Engine::Impl {
     std::mutex results;
     std::vector<std::string> failures;
     std::optional<Error> first_failure;
+    const RunSettings settings = settings_for(options);
     auto run_one = [&](Open& database) {
       try {
-        UnitOutcome outcome = UnitRunner(*database.connection, *database.target, options, install_triggers, budget,
+        UnitOutcome outcome = UnitRunner(*database.connection, *database.target, settings, install_triggers, budget,
                                          [&](const std::string& role) { return peer(all, role); })
                                   .run(unit);
         std::lock_guard<std::mutex> lock(results);
-        if (outcome.status == "incomplete")
+        if (outcome.status == UnitStatus::incomplete)
           unfinished.insert(database.target);
         else
           database.versions[phase] = unit.number;
@@ -468,7 +482,7 @@ struct Engine::Impl {
     };
     std::vector<Open*> cells;
     for (auto* database : pending) {
-      if (database->target->role == "cell") {
+      if (database->target->role == roles::cell) {
         cells.push_back(database);
         continue;
       }
@@ -601,8 +615,19 @@ std::vector<HistoryEntry> Engine::history(const RunOptions& options) {
 
 long long Engine::latest_version() const { return impl_->repositories.latest(); }
 
+const char* unit_status_name(UnitStatus status) {
+  switch (status) {
+    case UnitStatus::applied: return "applied";
+    case UnitStatus::dry_run: return "dry-run";
+    case UnitStatus::incomplete: return "incomplete";
+    case UnitStatus::repaired: return "repaired";
+  }
+  return "?";
+}
+
 bool RunReport::rows_remain() const {
-  return std::any_of(units.begin(), units.end(), [](const UnitOutcome& unit) { return unit.status == "incomplete"; });
+  return std::any_of(units.begin(), units.end(),
+                     [](const UnitOutcome& unit) { return unit.status == UnitStatus::incomplete; });
 }
 
 const char* readiness_text(Readiness readiness) {

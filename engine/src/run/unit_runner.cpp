@@ -68,18 +68,18 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
   return steps;
 }
 
-UnitRunner::UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options,
+UnitRunner::UnitRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings,
                        bool install_triggers, BatchBudget& budget, PeerLookup peers)
     : connection_(connection),
       target_(target),
-      options_(options),
+      settings_(settings),
       install_triggers_(install_triggers),
       budget_(budget),
       peers_(std::move(peers)),
       state_(connection) {}
 
 void UnitRunner::event(const std::string& line) const {
-  if (options_.on_event) options_.on_event(line);
+  if (settings_.on_event) settings_.on_event(line);
 }
 
 std::vector<Step> UnitRunner::plan(const Unit& unit, schema::Schema& schema) {
@@ -90,7 +90,7 @@ std::vector<Step> UnitRunner::plan(const Unit& unit, schema::Schema& schema) {
 template <typename Attempt>
 void UnitRunner::retry_lock_fights(const std::string& what, Attempt attempt) {
   tandem::retry_lock_fights(
-      options_.lock_retries, [&](const Error& error) { return connection_.is_lock_timeout(error); },
+      settings_.lock_retries, [&](const Error& error) { return connection_.is_lock_timeout(error); },
       [&](std::chrono::milliseconds backoff) {
         event(fmt::format("{}: lost a lock fight, retrying {} in {} ms", target_.name, what, backoff.count()));
       },
@@ -118,13 +118,13 @@ void UnitRunner::check_phase_rule(const Unit& unit, const schema::Schema& before
 
 UnitOutcome UnitRunner::run(const Unit& unit) {
   const auto started = std::chrono::steady_clock::now();
-  UnitOutcome outcome{target_.name, unit.phase, unit.version, unit.name, "applied"};
+  UnitOutcome outcome{target_.name, unit.phase, unit.version, unit.name, UnitStatus::applied};
   event(fmt::format("{}: {} {} {} ...", target_.name, phase_name(unit.phase), unit.version, unit.name));
   if (unit.phase == Phase::migrate) {
     run_batched(unit, outcome);
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     event(fmt::format("{}: migrate {} {} {} in {:.2f}s", target_.name, unit.version, unit.name,
-                      outcome.status == "incomplete" ? "stopped at --max-count" : "done", outcome.seconds));
+                      outcome.status == UnitStatus::incomplete ? "stopped at --max-count" : "done", outcome.seconds));
     return outcome;
   }
   const auto journal = state_.journal(unit.phase, unit.version);
@@ -319,7 +319,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
       MigrationFigure figure{target_.name, fmt::format("{} {}", unit.version, operation.describe())};
       try {
         complete =
-            BatchRunner(connection_, state_, options_, budget_, peers_).run(unit, position, operation, *plan, before, figure);
+            BatchRunner(connection_, state_, settings_, budget_, peers_).run(unit, position, operation, *plan, before, figure);
       } catch (Error& error) {
         if (!error.file()) error.with_file(unit.path, operation.line);
         throw;
@@ -333,7 +333,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
   }
   if (!complete) {
     state_.finish_history(history_id, RunStatus::incomplete, 0, std::nullopt);
-    outcome.status = "incomplete";
+    outcome.status = UnitStatus::incomplete;
     return;
   }
   connection_.begin();

@@ -13,7 +13,7 @@
 #include "batch/batch_runner.h"
 #include "dialect/dialect.h"
 #include "state/state_store.h"
-#include "tandem/engine.h"
+#include "tandem/deployment.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -26,7 +26,7 @@ std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const Sql
 
 class UnitRunner {
  public:
-  UnitRunner(Connection& connection, const DatabaseTarget& target, const RunOptions& options, bool install_triggers,
+  UnitRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings, bool install_triggers,
              BatchBudget& budget, PeerLookup peers);
 
   UnitOutcome run(const Unit& unit);
@@ -48,7 +48,7 @@ class UnitRunner {
 
   Connection& connection_;
   const DatabaseTarget& target_;
-  const RunOptions& options_;
+  const RunSettings& settings_;
   bool install_triggers_;
   BatchBudget& budget_;
   PeerLookup peers_;

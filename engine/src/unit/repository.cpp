@@ -11,6 +11,7 @@
 
 #include "operations/common.h"
 #include "operations/field_reader.h"
+#include "tandem/deployment.h"
 #include "tandem/error.h"
 #include "unit/unit.h"
 #include "yaml_document.h"
@@ -68,7 +69,7 @@ Unit parse_unit(const fs::path& path, const std::string& display, Phase phase) {
   unit.description = fields.required_string("description");
   if (unit.description.find('\n') != std::string::npos)
     fields.fail(document["description"], "unit: 'description' must be one line");
-  unit.database = fields.optional_string("database").value_or("main");
+  unit.database = fields.optional_string("database").value_or(roles::main);
   YAML::Node operations = fields.required_node("operations");
   if (!operations.IsSequence())
     fields.fail(operations, "unit: 'operations' must be a list ([] for a placeholder)");

@@ -59,7 +59,7 @@ int run_phase(const CommandLine& line) {
                        {"phase", phase_name(unit.phase)},
                        {"version", unit.version},
                        {"name", unit.name},
-                       {"status", unit.status},
+                       {"status", unit_status_name(unit.status)},
                        {"seconds", unit.seconds},
                        {"sql", unit.sql},
                        {"migrations", migrations}});

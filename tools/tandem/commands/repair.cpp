@@ -19,7 +19,7 @@ int run_repair(const CommandLine& line) {
                        {"phase", phase_name(unit.phase)},
                        {"version", unit.version},
                        {"name", unit.name},
-                       {"status", unit.status},
+                       {"status", unit_status_name(unit.status)},
                        {"sql", unit.sql}});
     std::cout << nlohmann::json{{"command", "repair"}, {"units", units}}.dump(2) << "\n";
   } else if (report.units.empty()) {
