@@ -23,7 +23,8 @@ edges() {
   grep -rn --include='*.h' --include='*.cpp' '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]*/' . |
     sed -n 's|^\./\([a-z_]*\)/\([^:]*\):\([0-9]*\):[^"]*"\([a-z_]*\)/\([^"]*\)".*|\1 \4 \1/\2:\3 includes \4/\5|p' |
     while read -r from to where; do
-      [ "$from" != "$to" ] && [ -d "$to" ] && echo "$from $to $where"
+      # An if, not an && list: a list that fails on the last line would fail the pipeline.
+      if [ "$from" != "$to" ] && [ -d "$to" ]; then echo "$from $to $where"; fi
     done
   return 0
 }
