@@ -31,7 +31,7 @@ struct CommandLine {
   std::optional<std::string> cell;
   bool check = false;
   std::optional<std::string> model;      // --model DIR (compare, verify)
-  std::optional<std::string> dev_db;     // --dev-db URL (verify)
+  std::optional<std::string> dev_db;     // --dev-db URL (verify, baseline)
   std::optional<std::string> max_rows;   // --max-rows N (archive); validated by the command
   std::optional<std::string> before;     // --before DATE (archive, purge); validated by the command
   bool until_complete = false;           // archive
@@ -66,6 +66,7 @@ int run_release(const CommandLine& line);  // register, list, forget
 int run_inspect(const CommandLine& line);
 int run_compare(const CommandLine& line);
 int run_verify(const CommandLine& line);
+int run_baseline(const CommandLine& line);  // baseline N
 int run_archive(const CommandLine& line);
 int run_purge(const CommandLine& line);
 int run_completion(const CommandLine& line);  // completion bash: the script to source

@@ -40,6 +40,8 @@ Commands:
   inspect             print the live schema in the model format (--format yaml|json)
   compare             report drift between the model and the live databases (exit 1 on drift)
   verify              apply every version to scratch databases and compare with the model
+  baseline N          adopt a database built without tandem: record state N once it
+                      matches what versions 001..N build (on a scratch database)
   archive             move soft-deleted rows (and their children) to the shadow tables
   purge               delete rows from the shadow tables (--before DATE or --all)
   completion bash     print the bash completion script
@@ -77,8 +79,8 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("ttl", po::value<int>(), "release register: seconds a heartbeat stays live (default 60)")
       ("every", po::value<int>(), "release register: heartbeat every this many seconds until stopped")
       ("model", po::value<std::string>(), "compare, verify: folder with <role>.yaml models (default: the config's, else ./model)")
-      ("dev-db", po::value<std::string>(), "verify: a PostgreSQL or MySQL server URL to make scratch databases on "
-                                           "(default: SQLite in memory)")
+      ("dev-db", po::value<std::string>(), "verify, baseline: a PostgreSQL or MySQL server URL to make scratch "
+                                           "databases on (default: verify SQLite files, baseline the database's own server)")
       ("max-rows", po::value<std::string>(), "archive: at most this many parent rows per table and run")
       ("before", po::value<std::string>(), "archive, purge: only rows deleted before this date (2026-01-31, "
                                            "2026-01-31T12:00:00)")
@@ -167,9 +169,10 @@ int main(int argc, char** argv) {
     const auto line = parse(argc, argv, help);
     if (help) return 0;
     const std::string& command = line.command;
-    // Only `new`, `release` and `completion` take words after the command; a stray one is
-    // a mistake, not ignored.
-    if (command != "new" && command != "release" && command != "completion" && !line.arguments.empty())
+    // Only `new`, `release`, `baseline` and `completion` take words after the command; a
+    // stray one is a mistake, not ignored.
+    if (command != "new" && command != "release" && command != "baseline" && command != "completion" &&
+        !line.arguments.empty())
       throw Error(ErrorKind::usage, fmt::format("tandem {} takes no arguments, got '{}' (options start with --)", command,
                                                 line.arguments.front()));
     if (command == "check") return tandem::cli::run_check(line);
@@ -183,6 +186,7 @@ int main(int argc, char** argv) {
     if (command == "inspect") return tandem::cli::run_inspect(line);
     if (command == "compare") return tandem::cli::run_compare(line);
     if (command == "verify") return tandem::cli::run_verify(line);
+    if (command == "baseline") return tandem::cli::run_baseline(line);
     if (command == "archive") return tandem::cli::run_archive(line);
     if (command == "purge") return tandem::cli::run_purge(line);
     if (command == "completion") return tandem::cli::run_completion(line);

@@ -63,7 +63,9 @@ struct Drift {
 
   // One line naming the database, the table and the object:
   // "cell1: table instances: column vm_state is in the model but missing from the database".
-  std::string describe() const;
+  // `reference` names what the database was compared with ("schema versions 001..004
+  // build", for baseline).
+  std::string describe(const std::string& reference = "model") const;
 };
 
 // The drift of one database from `model`. Types and defaults are compared in the

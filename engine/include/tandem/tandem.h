@@ -14,6 +14,7 @@
 #pragma once
 
 #include "tandem/archive.h"
+#include "tandem/baseline.h"
 #include "tandem/deployment.h"
 #include "tandem/engine.h"
 #include "tandem/error.h"

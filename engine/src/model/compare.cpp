@@ -61,7 +61,7 @@ std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseT
   return drift;
 }
 
-std::string Drift::describe() const {
+std::string Drift::describe(const std::string& reference) const {
   const auto& c = change;
   const char* kind = schema::object_kind_name(c.object);
   if (c.object == schema::ObjectKind::trigger)
@@ -71,9 +71,9 @@ std::string Drift::describe() const {
                                                                    : fmt::format("{}: table {}: {} {}", database, c.table, kind, c.name);
   const std::string detail = c.detail.empty() ? "" : fmt::format(" {}", c.detail);
   switch (c.change) {
-    case schema::ChangeKind::add: return fmt::format("{}{} is in the database but not in the model", where, detail);
-    case schema::ChangeKind::drop: return fmt::format("{}{} is in the model but missing from the database", where, detail);
-    case schema::ChangeKind::modify: return fmt::format("{} differs (model -> database): {}", where, c.detail);
+    case schema::ChangeKind::add: return fmt::format("{}{} is in the database but not in the {}", where, detail, reference);
+    case schema::ChangeKind::drop: return fmt::format("{}{} is in the {} but missing from the database", where, detail, reference);
+    case schema::ChangeKind::modify: return fmt::format("{} differs ({} -> database): {}", where, reference, c.detail);
     case schema::ChangeKind::rename: break;
   }
   return fmt::format("{}: {}", database, c.describe());

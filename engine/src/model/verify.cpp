@@ -1,14 +1,12 @@
 // verify: the migrations, run on empty databases as a rolling upgrade runs them, must
 // leave exactly the declared model.
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <iostream>
-#include <random>
 #include <set>
 
 #include "dialect/dialect.h"
+#include "model/scratch_databases.h"
 #include "tandem/engine.h"
 #include "tandem/error.h"
 #include "tandem/model.h"
@@ -19,65 +17,6 @@ namespace tandem {
 namespace fs = std::filesystem;
 
 namespace {
-
-// One empty database per role, gone when this object is: SQLite files in a temporary
-// folder, or databases made on a PostgreSQL / MySQL server. (An SQLite memory database
-// belongs to one connection, and verify opens several.)
-class ScratchDatabases {
- public:
-  explicit ScratchDatabases(const std::optional<DatabaseUrl>& server) {
-    if (server && !server->is_memory()) {
-      if (!dialect_of(server->dialect).makes_scratch_databases())
-        throw Error(ErrorKind::usage, fmt::format("--dev-db {}: give a postgresql:// or mysql:// server; on SQLite verify "
-                                                  "makes its own databases",
-                                                  server->redacted()));
-      server_ = *server;
-      admin_ = connect(*server_);
-      std::random_device random;
-      prefix_ = fmt::format("tandem_verify_{}_{:04x}", getpid(), random() & 0xffff);
-    } else {
-      std::string pattern = (fs::temp_directory_path() / "tandem-verify-XXXXXX").string();
-      if (!mkdtemp(pattern.data()))
-        throw Error(ErrorKind::step_failed, fmt::format("cannot make a temporary folder under {}",
-                                                        fs::temp_directory_path().string()));
-      folder_ = pattern;
-    }
-  }
-
-  ~ScratchDatabases() {
-    if (!folder_.empty()) {
-      std::error_code ignored;
-      fs::remove_all(folder_, ignored);
-    }
-    for (const auto& name : databases_) {
-      try {
-        dialect_of(server_->dialect).drop_database(*admin_, name);
-      } catch (const Error& error) {
-        std::cerr << "tandem: warning: could not drop the scratch database " << name << ": " << error.what() << "\n";
-      }
-    }
-  }
-
-  ScratchDatabases(const ScratchDatabases&) = delete;
-  ScratchDatabases& operator=(const ScratchDatabases&) = delete;
-
-  DatabaseUrl make(const std::string& role) {
-    if (!server_) return DatabaseUrl::parse("sqlite://" + (folder_ / (role + ".db")).string());
-    const std::string name = prefix_ + "_" + role;
-    dialect_of(server_->dialect).create_database(*admin_, name);
-    databases_.push_back(name);
-    DatabaseUrl url = *server_;
-    url.database = name;
-    return url;
-  }
-
- private:
-  std::optional<DatabaseUrl> server_;
-  std::unique_ptr<Connection> admin_;
-  std::string prefix_;
-  std::vector<std::string> databases_;
-  fs::path folder_;
-};
 
 // api first, then the other roles, cells last, as a deployment orders its databases.
 std::vector<std::string> deployment_order(const std::set<std::string>& present) {
@@ -112,7 +51,11 @@ VerifyReport verify(const VerifyOptions& options) {
   for (const auto& [role, file] : files) models[role] = load_model(file);
 
   VerifyReport report;
-  ScratchDatabases scratch(options.dev_db);
+  if (options.dev_db && !options.dev_db->is_memory() && !dialect_of(options.dev_db->dialect).makes_scratch_databases())
+    throw Error(ErrorKind::usage, fmt::format("--dev-db {}: give a postgresql:// or mysql:// server; on SQLite verify "
+                                              "makes its own databases",
+                                              options.dev_db->redacted()));
+  ScratchDatabases scratch(options.dev_db, "verify");
   Deployment deployment;
   deployment.repos = options.repos;
   deployment.model = options.model;

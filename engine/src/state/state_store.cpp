@@ -29,13 +29,15 @@ const char* status_name(RunStatus status) {
     case RunStatus::interrupted: return "interrupted";
     case RunStatus::repaired: return "repaired";
     case RunStatus::releases_ignored: return "releases_ignored";
+    case RunStatus::baselined: return "baselined";
   }
   return "failed";
 }
 
 std::optional<RunStatus> parse_status(const std::string& text) {
   for (RunStatus status : {RunStatus::running, RunStatus::done, RunStatus::failed, RunStatus::incomplete,
-                           RunStatus::interrupted, RunStatus::repaired, RunStatus::releases_ignored})
+                           RunStatus::interrupted, RunStatus::repaired, RunStatus::releases_ignored,
+                           RunStatus::baselined})
     if (text == status_name(status)) return status;
   return std::nullopt;
 }
@@ -124,8 +126,9 @@ void StateStore::set_version(Phase phase, long long version) {
 
 std::map<std::pair<Phase, long long>, std::string> StateStore::applied_checksums() {
   std::map<std::pair<Phase, long long>, std::string> result;
-  for (const auto& row : connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status = ?",
-                                           {status_name(RunStatus::done)}))
+  for (const auto& row :
+       connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status IN (?, ?) ORDER BY id",
+                         {status_name(RunStatus::done), status_name(RunStatus::baselined)}))
     if (auto phase = parse_phase(row[0].value_or("")))
       result[{*phase, std::stoll(row[1].value_or("0"))}] = row[2].value_or("");
   return result;

@@ -18,7 +18,8 @@ namespace tandem {
 // --max-count) or repaired; a running row whose run died becomes interrupted.
 // releases_ignored: not a run but a note beside one, that contract ran with
 // --ignore-releases (DESIGN §15).
-enum class RunStatus { running, done, failed, incomplete, interrupted, repaired, releases_ignored };
+// baselined: recorded by `baseline` (DESIGN §17), never run by tandem; it counts as done.
+enum class RunStatus { running, done, failed, incomplete, interrupted, repaired, releases_ignored, baselined };
 
 const char* status_name(RunStatus status);
 // The status a stored text names, or nullopt for any other text.

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "../cli.h"
@@ -27,11 +28,14 @@ int run_history(const CommandLine& line) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::cout << fmt::format("{:<12} {:<9} {:<8} {:<32} {:<8} {:<21}\n", "DATABASE", "PHASE", "VERSION", "NAME", "STATUS",
-                           "STARTED");
+  // As wide as the longest status shown (releases_ignored, baselined), so STARTED lines up.
+  size_t status_width = 8;
+  for (const auto& entry : entries) status_width = std::max(status_width, entry.status.size());
+  std::cout << fmt::format("{:<12} {:<9} {:<8} {:<32} {:<{}} {:<21}\n", "DATABASE", "PHASE", "VERSION", "NAME", "STATUS",
+                           status_width, "STARTED");
   for (const auto& entry : entries) {
-    std::cout << fmt::format("{:<12} {:<9} {:<8} {:<32} {:<8} {:<21}\n", entry.database, entry.phase, entry.version,
-                             entry.name, entry.status, entry.started_at);
+    std::cout << fmt::format("{:<12} {:<9} {:<8} {:<32} {:<{}} {:<21}\n", entry.database, entry.phase, entry.version,
+                             entry.name, entry.status, status_width, entry.started_at);
     if (entry.error && line.verbose) std::cout << "    " << *entry.error << "\n";
   }
   return 0;
