@@ -1,9 +1,11 @@
-// How long `tandem compare` takes on a 500-table schema, per dialect: the live schema
-// read from the catalogs, normalized, and diffed against a model of the same 500 tables
-// (each with an enum, a boolean, a decimal, an index, a unique constraint and a foreign
-// key to the table before it). Target: under 1 s on SQLite and PostgreSQL.
+// How long `tandem compare` takes, whole process, per dialect: the live schema read from
+// the catalogs, normalized, and diffed against a model of the same tables (each with an
+// enum, a boolean, a decimal, an index, a unique constraint, a foreign key to the table
+// before it, and varchar columns up to `columns` in all). By default 110 tables and 1,319
+// columns, the size issue 12 measured. Goals: MariaDB's median under 25 ms; SQLite and
+// PostgreSQL under 1 s.
 //
-//   bench/compare.sh [tables] [runs]     (starts private servers; prints the table)
+//   bench/compare.sh [tables] [runs] [columns per table]     (starts private servers)
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -24,7 +26,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr double kTargetSeconds = 1.0;
+constexpr double kTargetSeconds = 1.0;          // SQLite, PostgreSQL
+constexpr double kMariadbTargetSeconds = 0.025;  // issue 12
+constexpr int kBaseColumns = 8;                  // what columns() writes before the extra ones
+int extra_columns = 4;
 
 std::string table_name(int i) { return fmt::format("bench_table_{:04}", i); }
 
@@ -39,6 +44,8 @@ std::string columns(int i) {
       "      - {name: note, type: text}\n"
       "      - {name: created_at, type: datetime}\n";
   if (i > 1) out += "      - {name: parent_id, type: integer}\n";
+  for (int extra = 1; extra <= extra_columns; ++extra)
+    out += fmt::format("      - {{name: extra_{}, type: string(40)}}\n", extra);
   return out;
 }
 
@@ -104,28 +111,31 @@ Figures measure(const std::string& url, const fs::path& root, const std::string&
 int main(int argc, char** argv) {
   const int tables = argc > 1 ? std::atoi(argv[1]) : 500;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 5;
+  const int columns_per_table = argc > 3 ? std::atoi(argv[3]) : kBaseColumns + extra_columns;
+  extra_columns = columns_per_table - kBaseColumns;
   const char* binary = std::getenv("TANDEM");
-  if (!binary || tables < 1 || runs < 1) {
-    std::cerr << "usage: TANDEM=path/to/tandem bench_compare [tables] [runs]   (see bench/compare.sh)\n";
+  if (!binary || tables < 1 || runs < 1 || extra_columns < 0) {
+    std::cerr << "usage: TANDEM=path/to/tandem bench_compare [tables] [runs] [columns per table, at least "
+              << kBaseColumns << "]   (see bench/compare.sh)\n";
     return 64;
   }
   const fs::path root = fs::temp_directory_path() / fmt::format("bench_compare_{}", getpid());
   write_repos_and_model(root, tables);
-  std::cout << fmt::format("tandem compare on {} tables (each: 8 columns with an enum, a boolean and a decimal, an "
-                           "index, a unique constraint, a foreign key), {} runs\n\n",
-                           tables, runs);
-  std::cout << fmt::format("{:<12} {:>10} {:>14} {:>12} {:>8}\n", "dialect", "setup s", "compare med s", "best s",
-                           "target");
+  std::cout << fmt::format("tandem compare (whole process) on {} tables, {} columns (each table: {} columns with an "
+                           "enum, a boolean and a decimal, an index, a unique constraint, a foreign key), {} runs\n\n",
+                           tables, tables * columns_per_table - 1, columns_per_table, runs);
+  std::cout << fmt::format("{:<12} {:>10} {:>15} {:>13} {:>9}\n", "dialect", "setup s", "compare med ms", "best ms",
+                           "goal");
   int status = 0;
-  auto report = [&](const std::string& dialect, const Figures& figures, bool has_target) {
-    const bool met = figures.median_seconds < kTargetSeconds;
-    if (has_target && !met) status = 1;
-    std::cout << fmt::format("{:<12} {:>10.1f} {:>14.3f} {:>12.3f} {:>8}\n", dialect, figures.setup_seconds,
-                             figures.median_seconds, figures.best_seconds,
-                             has_target ? (met ? "< 1 s" : "MISSED") : "-");
+  auto report = [&](const std::string& dialect, const Figures& figures, double target) {
+    const bool met = figures.median_seconds < target;
+    if (!met) status = 1;
+    const std::string goal = target < 1 ? fmt::format("< {:.0f} ms", target * 1000) : fmt::format("< {:.0f} s", target);
+    std::cout << fmt::format("{:<12} {:>10.1f} {:>15.1f} {:>13.1f} {:>9}\n", dialect, figures.setup_seconds,
+                             figures.median_seconds * 1000, figures.best_seconds * 1000, met ? goal : "MISSED");
   };
   try {
-    report("sqlite", measure("sqlite://" + (root / "bench.db").string(), root, binary, runs), true);
+    report("sqlite", measure("sqlite://" + (root / "bench.db").string(), root, binary, runs), kTargetSeconds);
     for (const auto& [dialect, variable] : {std::pair{"postgresql", "TANDEM_TEST_POSTGRESQL_URL"},
                                             std::pair{"mariadb", "TANDEM_TEST_MYSQL_URL"}}) {
       const char* admin_url = std::getenv(variable);
@@ -139,7 +149,8 @@ int main(int argc, char** argv) {
       admin->execute("CREATE DATABASE " + database);
       const std::string url = std::string(admin_url).substr(0, std::string(admin_url).rfind('/') + 1) + database;
       try {
-        report(dialect, measure(url, root, binary, runs), std::string(dialect) == "postgresql");
+        report(dialect, measure(url, root, binary, runs),
+               std::string(dialect) == "mariadb" ? kMariadbTargetSeconds : kTargetSeconds);
       } catch (...) {
         admin->execute("DROP DATABASE IF EXISTS " + database);
         throw;

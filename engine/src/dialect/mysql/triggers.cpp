@@ -1,8 +1,14 @@
 // Sync and forbid triggers on MySQL / MariaDB (DESIGN §4).
 //
 // sync_column: BEFORE triggers assign NEW.<column> directly, so they never write the
-// table that fired them (MySQL forbids that, error 1442) and cost a comparison of the
-// two columns when neither is written.
+// table that fired them (MySQL forbids that, error 1442).
+//
+// MySQL fires every row trigger on every UPDATE, and MariaDB fixes (resolves types and
+// collations of) each expression of a trigger statement anew for every row: that, not
+// evaluating it, is most of a trigger's cost. So an UPDATE trigger starts with the
+// comparisons of the watched columns and nothing else: sync_table's is one IF that holds
+// when none changed and does nothing then, the session guard and the error handler in its
+// ELSE branch, fixed only for rows whose watched columns were written.
 //
 // sync_table: AFTER triggers apply the row to the other table. Both directions of one
 // sync share a session variable set around their write: the trigger the write fires on
@@ -64,19 +70,20 @@ struct Direction {
   ops::Assignments columns;  // to column: expression over NEW.<from column>
 };
 
-// BEGIN ... END around `statements`, run only while `guard` is unset and `condition`
-// holds, with `guard` set meanwhile.
-std::string guarded_body(const std::string& guard, const std::string& condition, const std::string& statements) {
-  return fmt::format(
-      "BEGIN\n"
+// `statements` run with `guard` set, only while it is unset (and, when `unchanged` is
+// given, only when it does not hold: see the top of this file).
+std::string guarded_body(const std::string& guard, const std::string& unchanged, const std::string& statements) {
+  const std::string guarded = fmt::format(
+      "{0} IS NULL THEN BEGIN\n"
       "  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET {0} = NULL; RESIGNAL; END;\n"
-      "  IF {0} IS NULL{1} THEN\n"
-      "    SET {0} = 1;\n"
-      "{2}"
-      "    SET {0} = NULL;\n"
-      "  END IF;\n"
-      "END",
-      guard, condition.empty() ? "" : " AND (" + condition + ")", statements);
+      "  SET {0} = 1;\n"
+      "{1}"
+      "  SET {0} = NULL;\n"
+      "END;\n"
+      "END IF",
+      guard, statements);
+  if (unchanged.empty()) return "IF " + guarded;
+  return fmt::format("IF {} THEN BEGIN END;\nELSEIF {}", unchanged, guarded);
 }
 
 std::vector<Step> sync_direction(const MysqlRenderer& sql, const Direction& d, const RenderContext& context,
@@ -98,8 +105,8 @@ std::vector<Step> sync_direction(const MysqlRenderer& sql, const Direction& d, c
   upsert += fmt::format(
       "    INSERT INTO {} ({}) SELECT {} FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM {} WHERE {} = NEW.{});\n", to,
       fmt::join(targets, ", "), fmt::join(values, ", "), to, key, from_key);
-  std::vector<std::string> changed;
-  for (const auto& column : watched) changed.push_back("NOT (" + same(sql, column) + ")");
+  std::vector<std::string> unchanged;
+  for (const auto& column : watched) unchanged.push_back(same(sql, column));
   const std::string rekeyed =
       fmt::format("    DELETE FROM {} WHERE {} = OLD.{} AND NOT ({});\n", to, key, from_key, same(sql, d.from_key));
   const std::string deleted = fmt::format("    DELETE FROM {} WHERE {} = OLD.{};\n", to, key, from_key);
@@ -112,7 +119,7 @@ std::vector<Step> sync_direction(const MysqlRenderer& sql, const Direction& d, c
   };
   std::vector<Step> steps = {
       create("ins", "INSERT", guarded_body(guard, "", upsert)),
-      create("upd", "UPDATE", guarded_body(guard, fmt::format("{}", fmt::join(changed, " OR ")), rekeyed + upsert)),
+      create("upd", "UPDATE", guarded_body(guard, fmt::format("{}", fmt::join(unchanged, " AND ")), rekeyed + upsert)),
       create("del", "DELETE", guarded_body(guard, "", deleted)),
   };
   const auto* from_table = context.schema.find_table(d.from);
@@ -148,11 +155,14 @@ std::vector<Step> MysqlRenderer::sync_column(const ops::SyncColumn& op, const Re
       "ELSEIF NEW.{3} IS NULL AND NEW.{2} IS NOT NULL THEN SET NEW.{3} = ({5});\n"
       "END IF",
       quote(name("ins")), table, new_column, old_column, trigger_expression(op.up), trigger_expression(op.down));
-  // On UPDATE, whichever side alone changed is copied to the other.
+  // On UPDATE, whichever side alone changed is copied to the other; nothing when neither
+  // changed (the common case) or both did. Each comparison is made once on every path:
+  // nesting costs a statement, a third comparison would cost more (see the top of this file).
   const std::string on_update = fmt::format(
       "CREATE TRIGGER {0} BEFORE UPDATE ON {1} FOR EACH ROW\n"
-      "IF NOT ({2}) AND ({3}) THEN SET NEW.{5} = ({6});\n"
-      "ELSEIF NOT ({3}) AND ({2}) THEN SET NEW.{4} = ({7});\n"
+      "IF {2} THEN\n"
+      "  IF NOT ({3}) THEN SET NEW.{4} = ({7}); END IF;\n"
+      "ELSEIF {3} THEN SET NEW.{5} = ({6});\n"
       "END IF",
       quote(name("upd")), table, same(*this, op.old_column), same(*this, op.new_column), old_column, new_column,
       trigger_expression(op.up), trigger_expression(op.down));

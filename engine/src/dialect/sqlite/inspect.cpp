@@ -199,12 +199,6 @@ std::vector<std::vector<std::optional<std::string>>> rows(sqlite3* db, const std
   return out;
 }
 
-std::string quoted_literal(const std::string& name) {
-  std::string out = "'";
-  for (char c : name) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 const TableDefinition::NamedConstraint* named(const TableDefinition& definition, const std::string& kind,
                                               const std::vector<std::string>& columns) {
   for (const auto& constraint : definition.constraints)
@@ -214,7 +208,28 @@ const TableDefinition::NamedConstraint* named(const TableDefinition& definition,
 
 }  // namespace
 
+// Every table's columns, indexes and foreign keys come from one query each over all the
+// tables (the PRAGMAs' table-valued forms), not from PRAGMAs per table: the runner
+// snapshots before every operation, and compare reads schemas of hundreds of tables.
 schema::Schema inspect(sqlite3* db) {
+  using Rows = std::vector<std::vector<std::optional<std::string>>>;
+  // Table name (column 0 of each row) -> its rows, in the query's order.
+  auto per_table = [&](const std::string& sql) {
+    std::map<std::string, Rows> out;
+    for (auto& row : rows(db, sql)) out[*row[0]].push_back(std::move(row));
+    return out;
+  };
+  const std::string tables = "FROM sqlite_master m, pragma_";
+  const std::string application = " WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, ";
+  auto columns_of = per_table("SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk " + tables +
+                              "table_xinfo(m.name) p" + application + "p.cid");
+  // An index of no listed column (none exists) would drop out of the inner join: LEFT JOIN.
+  auto indexes_of = per_table(
+      "SELECT m.name, l.name, l.\"unique\", l.origin, i.name " + tables +
+      "index_list(m.name) l LEFT JOIN pragma_index_info(l.name) i" + application + "l.seq, i.seqno");
+  auto keys_of = per_table("SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_delete " + tables +
+                           "foreign_key_list(m.name) f" + application + "f.id, f.seq");
+
   schema::Schema result;
   for (const auto& master : rows(db, "SELECT type, name, tbl_name, sql FROM sqlite_master "
                                      "WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")) {
@@ -228,7 +243,7 @@ schema::Schema inspect(sqlite3* db) {
     } else if (type == "table") {
       schema::Table table{name};
       const TableDefinition definition = parse_table_definition(name, sql);
-      for (const auto& info : rows(db, "PRAGMA table_xinfo(" + quoted_literal(name) + ")")) {
+      for (const auto& info : columns_of[name]) {
         schema::Column column;
         column.name = *info[1];
         column.type = info[2].value_or("");
@@ -241,26 +256,28 @@ schema::Schema inspect(sqlite3* db) {
       if (definition.autoincrement)
         for (auto& column : table.columns)
           if (column.primary_key) column.autoincrement = true;
-      for (const auto& index : rows(db, "PRAGMA index_list(" + quoted_literal(name) + ")")) {
-        const std::string index_name = *index[1], origin = index[3].value_or("c");
-        if (origin == "pk") continue;
+      const Rows& index_rows = indexes_of[name];
+      for (size_t at = 0; at < index_rows.size();) {
+        const std::string index_name = *index_rows[at][1], origin = index_rows[at][3].value_or("c");
+        const bool unique = index_rows[at][2].value_or("0") == "1";
         std::vector<std::string> columns;
-        for (const auto& info : rows(db, "PRAGMA index_info(" + quoted_literal(index_name) + ")"))
-          columns.push_back(info[2].value_or("<expression>"));
+        for (; at < index_rows.size() && *index_rows[at][1] == index_name; ++at)
+          columns.push_back(index_rows[at][4].value_or("<expression>"));
+        if (origin == "pk") continue;
         if (origin == "u") {
           const auto* constraint = named(definition, "unique", columns);
           table.unique_constraints.push_back({constraint ? constraint->name : index_name, columns});
         } else {
-          table.indexes.push_back({index_name, columns, index[2].value_or("0") == "1"});
+          table.indexes.push_back({index_name, columns, unique});
         }
       }
       std::map<int, schema::ForeignKey> keys;
-      for (const auto& key : rows(db, "PRAGMA foreign_key_list(" + quoted_literal(name) + ")")) {
-        auto& foreign_key = keys[std::stoi(*key[0])];
+      for (const auto& key : keys_of[name]) {
+        auto& foreign_key = keys[std::stoi(*key[1])];
         foreign_key.referenced_table = *key[2];
         foreign_key.columns.push_back(*key[3]);
         foreign_key.referenced_columns.push_back(key[4].value_or(""));
-        std::string on_delete = key[6].value_or("NO ACTION");
+        std::string on_delete = key[5].value_or("NO ACTION");
         std::transform(on_delete.begin(), on_delete.end(), on_delete.begin(), [](unsigned char c) { return std::tolower(c); });
         foreign_key.on_delete = on_delete == "no action" ? "" : on_delete;
       }
