@@ -47,12 +47,14 @@ class TableArchiver {
                 const ArchiveOptions& options)
       : connection_(connection), sql_(connection.renderer()), database_(database), table_(table), options_(options) {}
 
-  // Moves at most `budget` rows of the table (and the rows referencing them); returns
-  // how many of the table's own rows moved.
-  long long run(long long budget, ArchiveReport& report, RunBatches& batches) {
+  // Moves at most `budget` rows of the table (and the rows referencing them), from
+  // `cursor` on; returns how many of the table's own rows moved. `cursor` is where the
+  // walk over the table stands, as migrate's batches keep it: the next round of
+  // --until-complete goes on from there (a round restarting at the table's first key
+  // would walk again every live row before it, more each round), and once a round has
+  // reached the table's end it starts over, for rows soft-deleted behind it.
+  long long run(long long budget, ArchiveReport& report, RunBatches& batches, BatchCursor& cursor) {
     long long moved = 0;
-    // Where the walk over the table stands, as migrate's batches keep it (one pass here).
-    BatchCursor cursor;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
       const long long limit = std::min(kBatchRows, budget - moved);
@@ -63,6 +65,7 @@ class TableArchiver {
         const auto keys = connection_.query(select_keys(cursor, limit), key_params(cursor));
         if (keys.empty()) {
           connection_.rollback();
+          exhausted = true;
           break;
         }
         move_batch(keys, counts);
@@ -78,6 +81,7 @@ class TableArchiver {
       for (const auto& count : counts) add_count(report.archived, count.database, count.table, count.rows);
       batches.after_commit();
     }
+    if (exhausted) cursor = BatchCursor{};
     return moved;
   }
 
@@ -248,12 +252,22 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     const auto plan = archiving::plan_archive(connection.snapshot(), connection.renderer(), options.before.has_value());
     for (const auto& [table, reason] : plan.skipped) report.skipped.push_back({target->name, table, reason});
     for (const auto& statement : connection.renderer().archive_session()) connection.execute(statement);
+    std::vector<BatchCursor> cursors(plan.tables.size());
     long long moved = 0;
+    // Until a round moves nothing: a round that went on from a table's cursor and moved
+    // nothing has reached the table's end and starts over, so one more round is taken.
+    bool restarted = false;
     do {
       moved = 0;
-      for (const auto& table : plan.tables)
-        moved += archiving::TableArchiver(connection, target->name, table, options).run(options.max_rows, report, batches);
-    } while (options.until_complete && moved > 0);
+      bool any_midway = false;
+      for (size_t i = 0; i < plan.tables.size(); ++i) {
+        const bool midway = !cursors[i].at_start();
+        moved += archiving::TableArchiver(connection, target->name, plan.tables[i], options)
+                     .run(options.max_rows, report, batches, cursors[i]);
+        any_midway = any_midway || midway;
+      }
+      restarted = moved == 0 && any_midway;
+    } while (options.until_complete && (moved > 0 || restarted));
   }
   return report;
 }
