@@ -18,6 +18,7 @@
 
 #include "dialect/dialect.h"
 #include "run_tandem.h"
+#include "scratch_database.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -180,31 +181,10 @@ void move_at_once(Connection& connection) {
   connection.commit();
 }
 
-struct Scratch {
-  std::string url;
-  std::function<void()> drop;
-};
-
-Scratch make_database(DialectKind dialect, const std::string& admin_url, const std::string& name) {
-  if (dialect == DialectKind::sqlite) {
-    const fs::path file = fs::temp_directory_path() / (name + ".db");
-    fs::remove(file);
-    return {"sqlite://" + file.string(), [file] {
-              fs::remove(file);
-              fs::remove(file.string() + ".tandem-lock");
-            }};
-  }
-  auto admin = connect(DatabaseUrl::parse(admin_url));
-  admin->execute("DROP DATABASE IF EXISTS " + name);
-  admin->execute("CREATE DATABASE " + name);
-  return {admin_url.substr(0, admin_url.rfind('/') + 1) + name,
-          [admin_url, name] { connect(DatabaseUrl::parse(admin_url))->execute("DROP DATABASE " + name); }};
-}
-
 Figures measure(DialectKind dialect, const std::string& admin_url, const std::string& binary, bool at_once,
                 long long deleted) {
   const std::string name = fmt::format("bench_archive_{}_{}", getpid(), at_once ? "limit" : "tandem");
-  const Scratch scratch = make_database(dialect, admin_url, name);
+  const Scratch scratch = make_database(dialect, admin_url, name, /*wal=*/false);
   const fs::path repos = fs::temp_directory_path() / name;
   write_units(repos);
   if (run_tandem(binary, {"upgrade", "--db", scratch.url, "--repos", repos.string()}) != 0)

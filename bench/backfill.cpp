@@ -35,6 +35,7 @@
 
 #include "dialect/dialect.h"
 #include "run_tandem.h"
+#include "scratch_database.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -63,31 +64,6 @@ void write_units(const fs::path& repos) {
         "  - backfill: {table: items, set: {b: \"a * 2\"}, where: b IS NULL}\n");
   for (const char* name : {"001_items", "002_fill_b"})
     write(std::string("contract_repo/") + name + ".yaml", "description: nothing\noperations: []\n");
-}
-
-// Runs the tandem binary; returns its exit code and, when `output` is given, its stdout.
-
-struct Scratch {
-  std::string url;
-  std::function<void()> drop;
-};
-
-Scratch make_database(DialectKind dialect, const std::string& admin_url, const std::string& name) {
-  if (dialect == DialectKind::sqlite) {
-    const fs::path file = fs::temp_directory_path() / (name + ".db");
-    for (const char* suffix : {"", "-wal", "-shm", ".tandem-lock"}) fs::remove(file.string() + suffix);
-    const std::string url = "sqlite://" + file.string();
-    // WAL, as a deployment serving traffic would run it; the mode is kept in the file.
-    connect(DatabaseUrl::parse(url))->execute("PRAGMA journal_mode=WAL");
-    return {url, [file] {
-              for (const char* suffix : {"", "-wal", "-shm", ".tandem-lock"}) fs::remove(file.string() + suffix);
-            }};
-  }
-  auto admin = connect(DatabaseUrl::parse(admin_url));
-  admin->execute("DROP DATABASE IF EXISTS " + name);
-  admin->execute("CREATE DATABASE " + name);
-  return {admin_url.substr(0, admin_url.rfind('/') + 1) + name,
-          [admin_url, name] { connect(DatabaseUrl::parse(admin_url))->execute("DROP DATABASE " + name); }};
 }
 
 void fill(Connection& connection, long long rows) {

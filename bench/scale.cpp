@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "dialect/dialect.h"
+#include "scratch_database.h"
 
 using namespace tandem;
 using Clock = std::chrono::steady_clock;
@@ -83,29 +84,6 @@ void write_units(const fs::path& repos) {
         "  - backfill: {table: items, set: {b: \"a * 2\"}, where: b IS NULL}\n");
   for (const char* name : {"001_items", "002_fill_b"})
     write(std::string("contract_repo/") + name + ".yaml", "description: nothing\noperations: []\n");
-}
-
-struct Scratch {
-  std::string url;
-  std::function<void()> drop;
-};
-
-Scratch make_database(DialectKind dialect, const std::string& admin_url, const std::string& name) {
-  if (dialect == DialectKind::sqlite) {
-    const fs::path file = fs::temp_directory_path() / (name + ".db");
-    auto remove = [file] {
-      for (const char* suffix : {"", "-wal", "-shm", ".tandem-lock"}) fs::remove(file.string() + suffix);
-    };
-    remove();
-    const std::string url = "sqlite://" + file.string();
-    connect(DatabaseUrl::parse(url))->execute("PRAGMA journal_mode=WAL");
-    return {url, remove};
-  }
-  auto admin = connect(DatabaseUrl::parse(admin_url));
-  admin->execute("DROP DATABASE IF EXISTS " + name);
-  admin->execute("CREATE DATABASE " + name);
-  return {admin_url.substr(0, admin_url.rfind('/') + 1) + name,
-          [admin_url, name] { connect(DatabaseUrl::parse(admin_url))->execute("DROP DATABASE " + name); }};
 }
 
 void fill(Connection& connection, long long rows) {
