@@ -151,6 +151,21 @@ Deployment Deployment::single(const DatabaseUrl& url, const std::string& role) {
   return deployment;
 }
 
+std::vector<const DatabaseTarget*> Deployment::select(const std::optional<std::string>& role,
+                                                      const std::optional<std::string>& name) const {
+  std::vector<const DatabaseTarget*> targets;
+  for (const auto& database : databases)
+    if ((!role || database.role == *role) && (!name || database.name == *name)) targets.push_back(&database);
+  if (targets.empty()) {
+    std::vector<std::string> names;
+    for (const auto& database : databases) names.push_back(fmt::format("{} ({})", database.name, database.role));
+    throw Error(ErrorKind::usage, fmt::format("no database of the deployment matches {}{}; it has: {}",
+                                              role ? "--database " + *role : "", name ? " --cell " + *name : "",
+                                              fmt::join(names, ", ")));
+  }
+  return targets;
+}
+
 bool Deployment::has_role(const std::string& role) const {
   return std::any_of(databases.begin(), databases.end(), [&](const auto& database) { return database.role == role; });
 }

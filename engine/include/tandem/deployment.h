@@ -41,6 +41,10 @@ struct Deployment {
   static Deployment single(const DatabaseUrl& url, const std::string& role = roles::main);
 
   bool has_role(const std::string& role) const;
+  // The databases a command narrowed by --database ROLE and --cell NAME works on, in
+  // deployment order; throws Error(usage) listing what the deployment has when none match.
+  std::vector<const DatabaseTarget*> select(const std::optional<std::string>& role,
+                                            const std::optional<std::string>& name) const;
   std::vector<std::string> roles() const;
 };
 

@@ -246,7 +246,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     throw Error(ErrorKind::usage, fmt::format("max_rows must be positive, got {}", options.max_rows));
   ArchiveReport report;
   archiving::RunBatches batches(options.sleep);
-  for (const auto* target : archiving::selected_databases(deployment, options.role, options.database)) {
+  for (const auto* target : deployment.select(options.role, options.database)) {
     auto database = archiving::open_locked(*target, options.wait);
     Connection& connection = *database.connection;
     const auto plan = archiving::plan_archive(connection.snapshot(), connection.renderer(), options.before.has_value());

@@ -8,21 +8,6 @@
 
 namespace tandem::archiving {
 
-std::vector<const DatabaseTarget*> selected_databases(const Deployment& deployment, const std::optional<std::string>& role,
-                                                      const std::optional<std::string>& name) {
-  std::vector<const DatabaseTarget*> targets;
-  for (const auto& database : deployment.databases)
-    if ((!role || database.role == *role) && (!name || database.name == *name)) targets.push_back(&database);
-  if (targets.empty()) {
-    std::vector<std::string> names;
-    for (const auto& database : deployment.databases) names.push_back(fmt::format("{} ({})", database.name, database.role));
-    throw Error(ErrorKind::usage, fmt::format("no database of the deployment matches {}{}; it has: {}",
-                                              role ? "--database " + *role : "", name ? " --cell " + *name : "",
-                                              fmt::join(names, ", ")));
-  }
-  return targets;
-}
-
 LockedDatabase open_locked(const DatabaseTarget& target, std::chrono::seconds wait) {
   LockedDatabase database;
   database.target = &target;

@@ -11,11 +11,6 @@
 
 namespace tandem::archiving {
 
-// The databases of `deployment` that `role` and `name` (either may be absent) select,
-// api first; throws Error(usage) listing the deployment's databases when none matches.
-std::vector<const DatabaseTarget*> selected_databases(const Deployment& deployment, const std::optional<std::string>& role,
-                                                      const std::optional<std::string>& name);
-
 // A connection to `target` holding its run lock (waiting up to `wait`).
 struct LockedDatabase {
   const DatabaseTarget* target = nullptr;

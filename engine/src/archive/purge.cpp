@@ -14,7 +14,7 @@ long long PurgeReport::total() const {
 
 PurgeReport purge(const Deployment& deployment, const PurgeOptions& options) {
   PurgeReport report;
-  for (const auto* target : archiving::selected_databases(deployment, options.role, options.database)) {
+  for (const auto* target : deployment.select(options.role, options.database)) {
     auto database = archiving::open_locked(*target, options.wait);
     Connection& connection = *database.connection;
     const SqlRenderer& sql = connection.renderer();

@@ -27,18 +27,6 @@ struct LiveDatabase {
   std::unique_ptr<RunLock> lock;
 };
 
-std::vector<const DatabaseTarget*> selected(const Deployment& deployment, const BaselineOptions& options) {
-  std::vector<const DatabaseTarget*> targets;
-  for (const auto& database : deployment.databases)
-    if ((!options.role || database.role == *options.role) && (!options.database || database.name == *options.database))
-      targets.push_back(&database);
-  if (targets.empty())
-    throw Error(ErrorKind::usage, fmt::format("baseline: no database of the deployment matches{}{}",
-                                              options.role ? " --database " + *options.role : "",
-                                              options.database ? " --cell " + *options.database : ""));
-  return targets;
-}
-
 // Refuses a database tandem already keeps state in: baseline is for databases it did not
 // build. Empty state tables (made by a `status` that found nothing) are no state.
 void refuse_tandem_state(LiveDatabase& live) {
@@ -148,7 +136,7 @@ BaselineReport baseline(const Deployment& deployment, const BaselineOptions& opt
                                   deployment.repos.string())
                     : fmt::format("baseline {}: give a version from 001 to {:03} (the repositories' last)",
                                   options.version, repositories.latest()));
-  const auto targets = selected(deployment, options);
+  const auto targets = deployment.select(options.role, options.database);
 
   // Locked first and checked for state before anything is built: a refusal costs nothing.
   char host[256] = "unknown";

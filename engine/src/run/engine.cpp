@@ -71,19 +71,7 @@ struct Engine::Impl {
   };
 
   std::vector<const DatabaseTarget*> selected(const RunOptions& options) const {
-    std::vector<const DatabaseTarget*> targets;
-    for (const auto& database : deployment.databases)
-      if ((!options.role || database.role == *options.role) && (!options.database || database.name == *options.database))
-        targets.push_back(&database);
-    if (targets.empty()) {
-      std::vector<std::string> names;
-      for (const auto& database : deployment.databases) names.push_back(fmt::format("{} ({})", database.name, database.role));
-      throw Error(ErrorKind::usage, fmt::format("no database of the deployment matches {}{}; it has: {}",
-                                                options.role ? "--database " + *options.role : "",
-                                                options.database ? " --cell " + *options.database : "",
-                                                fmt::join(names, ", ")));
-    }
-    return targets;
+    return deployment.select(options.role, options.database);
   }
 
   // `read_only`: for a dry run or a status, which change nothing.
