@@ -107,7 +107,8 @@ TEST_CASE("migrate in batches: kill -9 ten times, then a rerun ends with the dat
       CAPTURE(batch);
       CAPTURE(inside);
       const Result run =
-          run_tandem({"migrate", "--wait", "10", "--db", killed.url, "--repos", killed.dir.path().string()},
+          run_tandem({"migrate", "--wait", "10", "--batch-size", "1000", "--db", killed.url, "--repos",
+                      killed.dir.path().string()},
                      killed.dir.path(),
                      {{"TANDEM_FAILPOINT", fmt::format("{}:{}", inside ? "before_commit" : "after_batch", batch)}});
       CHECK_MESSAGE(run.exit_code == -SIGKILL, run.all());

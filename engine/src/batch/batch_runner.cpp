@@ -74,9 +74,17 @@ int BatchRunner::batch_size(const ops::Operation& operation) const {
   return kDefaultBatchSize;
 }
 
+std::optional<std::chrono::milliseconds> BatchRunner::batch_time(const ops::Operation& operation) const {
+  if (settings_.batch_time) return settings_.batch_time;
+  const auto* backfill = std::get_if<ops::Backfill>(&operation.body);
+  if (settings_.batch_size || (backfill && backfill->batch)) return std::nullopt;
+  return connection_.default_batch_time();
+}
+
 bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operation, const ops::BatchPlan& plan,
                       const schema::Schema& schema, MigrationFigure& figure) {
   batch_size_ = batch_size(operation);
+  batch_time_ = batch_time(operation);
   return std::visit(
       Overloaded{[&](const ops::RangePlan& range) {
                    return walk(unit, index, range.walk, figure,
@@ -197,8 +205,11 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
   auto batch = [&]() -> std::optional<long long> {
     const bool first = cursor.at_start();
     std::vector<Value> params = cursor.after;
-    params.push_back(std::to_string(budget_.next_batch(batch_size)));
-    const auto keys = query(connection_, first ? keys_walk.first_keys : keys_walk.next_keys, params);
+    const int wanted = budget_.next_batch(batch_size);
+    params.push_back(std::to_string(keys_walk.last_key_only ? wanted - 1 : wanted));
+    auto keys = query(connection_, first ? keys_walk.first_keys : keys_walk.next_keys, params);
+    if (keys.empty() && keys_walk.last_key_only)
+      keys = query(connection_, first ? keys_walk.first_tail : keys_walk.next_tail, cursor.after);
     if (keys.empty()) {
       // The end of a pass: done when it changed nothing, or nothing matches any more;
       // else a final pass from the start, for rows written behind the cursor.
@@ -247,6 +258,17 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
     return changed;
   };
 
+  // The dialect may relax what many small commits cost for the walk's length.
+  struct WalkScope {
+    Connection& connection;
+    explicit WalkScope(Connection& c) : connection(c) { connection.batch_walk(true); }
+    ~WalkScope() {
+      try {
+        connection.batch_walk(false);
+      } catch (...) {  // the walk's own error, if any, is the one to report
+      }
+    }
+  } walk_scope(connection_);
   while (!budget_.spent()) {
     const auto batch_started = std::chrono::steady_clock::now();
     std::optional<long long> changed;
@@ -287,13 +309,15 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
     const double batch_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - batch_started).count();
     figure.longest_batch_ms = std::max(figure.longest_batch_ms, batch_ms);
-    if (settings_.batch_time) {
+    if (batch_time_) {
       // Toward the target duration, at most doubling or halving at a time.
-      const double factor = std::clamp(static_cast<double>(settings_.batch_time->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
+      const double factor = std::clamp(static_cast<double>(batch_time_->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
       batch_size = std::clamp(static_cast<int>(batch_size * factor), 10, 100000);
     }
     if (settings_.on_progress) settings_.on_progress(figure);
-    if (settings_.sleep.count() > 0) std::this_thread::sleep_for(settings_.sleep);
+    const auto pause = std::max(settings_.sleep, connection_.writer_pause(std::chrono::milliseconds(
+                                                     static_cast<long long>(batch_ms))));
+    if (pause.count() > 0) std::this_thread::sleep_for(pause);
   }
   return false;
 }

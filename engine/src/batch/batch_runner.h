@@ -78,6 +78,9 @@ class BatchRunner {
   // The batch size the run starts with: --batch-size, else the operation's `batch:`,
   // else 1000.
   int batch_size(const ops::Operation& operation) const;
+  // The duration batches adapt their size to: --batch-time, else, when no size is given
+  // (neither --batch-size nor `batch:`), the dialect's default (SQLite's), else none.
+  std::optional<std::chrono::milliseconds> batch_time(const ops::Operation& operation) const;
   // Every statement a batch sends goes through these (TANDEM_TEST_BATCH_SQL records them).
   std::vector<Row> query(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
   long long update(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
@@ -90,6 +93,7 @@ class BatchRunner {
   // move_rows' target while it runs: its lock waits are retried too.
   Connection* lock_peer_ = nullptr;
   int batch_size_ = 1000;
+  std::optional<std::chrono::milliseconds> batch_time_;
 };
 
 }  // namespace tandem

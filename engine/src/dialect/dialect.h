@@ -122,6 +122,22 @@ class Connection {
   // (PostgreSQL: the INVALID index of a killed CREATE INDEX CONCURRENTLY).
   virtual void clean_up_interrupted(const Step& step) { (void)step; }
 
+  // How migrate's batches share the database with the application's writers (DESIGN §7).
+  // A server locks rows, so a writer of other rows never waits for a batch and these do
+  // nothing. SQLite has one write lock for the whole file:
+  // - the batch duration --batch-time aims at when neither --batch-size nor --batch-time
+  //   nor the unit's `batch:` sets one (nullopt: the 1000 rows of DESIGN §7);
+  virtual std::optional<std::chrono::milliseconds> default_batch_time() const { return std::nullopt; }
+  // - called before a walk's first batch (true) and after its last (false), also when the
+  //   walk throws: what the walk may relax for its many small commits, and restores;
+  virtual void batch_walk(bool starting) { (void)starting; }
+  // - after each committed batch, which took `took`: how long to pause before the next,
+  //   so a writer waiting for the lock gets it in time.
+  virtual std::chrono::milliseconds writer_pause(std::chrono::milliseconds took) {
+    (void)took;
+    return std::chrono::milliseconds{0};
+  }
+
   // Takes the run lock, waiting up to `wait` (0: not at all); throws Error(lock_held)
   // naming the holder. Called once per database at the start of every run that may
   // write, before the state tables are read. `holder` (host, pid, time) is what a waiting

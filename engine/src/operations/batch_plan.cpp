@@ -43,9 +43,20 @@ KeyWalk key_walk(const RenderContext& context, const char* operation, const std:
   walk.any_left = fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", quoted, condition);
   // Keys alone, so the fetch walks the key's index whatever the planner thinks of the
   // unit's condition; the condition applies inside the key range.
-  walk.first_keys = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT ?", key, quoted, key);
-  walk.next_keys =
-      fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?", key, quoted, compare_key(sql, walk.key, ">"), key);
+  const std::string after = compare_key(sql, walk.key, ">");
+  walk.last_key_only = sql.fetches_last_key_only();
+  if (walk.last_key_only) {
+    walk.first_keys = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1 OFFSET ?", key, quoted, key);
+    walk.next_keys = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT 1 OFFSET ?", key, quoted, after, key);
+    std::vector<std::string> descending;
+    for (const auto& column : walk.key) descending.push_back(sql.quote(column) + " DESC");
+    walk.first_tail = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT 1", key, quoted, fmt::join(descending, ", "));
+    walk.next_tail =
+        fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT 1", key, quoted, after, fmt::join(descending, ", "));
+  } else {
+    walk.first_keys = fmt::format("SELECT {} FROM {} ORDER BY {} LIMIT ?", key, quoted, key);
+    walk.next_keys = fmt::format("SELECT {} FROM {} WHERE {} ORDER BY {} LIMIT ?", key, quoted, after, key);
+  }
   walk.first_range = compare_key(sql, walk.key, "<=");
   walk.next_range = compare_key(sql, walk.key, ">") + " AND " + walk.first_range;
   return walk;
@@ -60,12 +71,17 @@ std::vector<Step> batch_steps(const BatchPlan& plan) {
   return std::visit(
       [](const auto& batch) -> std::vector<Step> {
         using T = std::decay_t<decltype(batch)>;
+        // The fetch of the table's last key, where fetches read a batch's last key alone,
+        // runs once fewer rows than a batch remain.
+        std::vector<Step> steps = {{batch.walk.next_keys}};
+        if (batch.walk.last_key_only) steps.push_back({batch.walk.next_tail});
         if constexpr (std::is_same_v<T, RangePlan>) {
-          return {{batch.walk.next_keys}, {batch.next_batch}};
+          steps.push_back({batch.next_batch});
+          return steps;
         } else {
           static_assert(std::is_same_v<T, MovePlan>, "every batch plan has its dry run");
-          std::vector<Step> steps = {{batch.walk.next_keys}, {batch.next_read}, {batch.find}, {batch.insert},
-                                     {batch.update}};
+          for (const auto* statement : {&batch.next_read, &batch.find, &batch.insert, &batch.update})
+            steps.push_back({*statement});
           if (!batch.keep) steps.push_back({batch.source_delete(1)});
           return steps;
         }

@@ -22,7 +22,12 @@ struct KeyWalk {
   std::string count;             // the rows the operation needs, counted once at its start
   std::string any_left;          // at the end of a pass: whether a row still matches
   // The next batch's keys; parameters: the cursor (next_keys only), the batch size.
+  // With last_key_only, the batch's last key alone (parameter: the batch size less one,
+  // an offset), and none when fewer rows remain: then first_tail / next_tail (parameter:
+  // the cursor, next_tail only) give the table's last key.
   std::string first_keys, next_keys;
+  bool last_key_only = false;
+  std::string first_tail, next_tail;
   // The key range of a batch, a condition; parameters: the cursor (next_range only),
   // then the batch's last key.
   std::string first_range, next_range;

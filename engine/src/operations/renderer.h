@@ -71,6 +71,10 @@ class SqlRenderer {
   std::string generated_name(const std::string& name) const;
   // The longest identifier the server keeps, in bytes (0: no limit).
   virtual size_t name_limit() const { return 0; }
+  // Whether a batch's key fetch reads only the batch's last key (LIMIT 1 OFFSET n-1),
+  // which is all a batch needs: where the client pays for every row it reads (SQLite,
+  // in-process, converts each key to text) more than the server pays for the offset.
+  virtual bool fetches_last_key_only() const { return false; }
 
   // One method per operation that has SQL of its own, each called by that operation's
   // render() (operations/<name>.cpp) with the schema before it, and by repair for the

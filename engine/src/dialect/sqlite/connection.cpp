@@ -59,6 +59,69 @@ SqliteConnection::~SqliteConnection() {
   if (db_) sqlite3_close(db_);
 }
 
+// One UPDATE over a whole table holds the write lock for as long as it runs; migrate's
+// batches must not hold it for long, nor pay for each commit what one statement pays once.
+// - Batches aim at kBatchTime each (adaptive, as --batch-time), not 1000 rows: a
+//   thousand rows take a fraction of a millisecond here, less than their commit.
+// - In WAL mode, while no other connection writes, a walk commits with
+//   synchronous=NORMAL: no fsync per batch. A crash of the process loses nothing
+//   committed; a power cut can lose the last batches, each with its cursor (WAL keeps
+//   commits in order), so the rerun redoes them. Once another connection writes, the
+//   previous setting is back: at NORMAL, that writer's next FULL commit would flush all
+//   the batches' unsynced pages and wait for them. After the walk too, so the next commit
+//   at FULL syncs the WAL whole. A rollback journal keeps its setting: there NORMAL could
+//   corrupt the file on a power cut.
+// - SQLite's write lock is no queue: a writer in sqlite3_busy_timeout polls at 1, 3, 8,
+//   18, 33, 53, 78, 103 ms, and gets the lock only if a poll finds it free. Once another
+//   connection has committed in the last kWriterMemory (PRAGMA data_version tells), the
+//   walk pauses kWriterWindow after at most kLongestHold of batches: every 25 ms of the
+//   writer's first 128 ms holds a poll, so a 30 ms window falls on one, and a writer
+//   waits about kLongestHold plus a batch at most. With no other writer, no pause.
+void SqliteConnection::batch_walk(bool starting) {
+  if (starting) {
+    held_ = std::chrono::milliseconds{0};
+    writer_seen_ever_ = false;
+    data_version_ = pragma("PRAGMA data_version");
+    const auto mode = query("PRAGMA journal_mode", {}).at(0).at(0).value_or("");
+    const long long synchronous = pragma("PRAGMA synchronous");
+    if (mode == "wal" && synchronous > kSynchronousNormal) synchronous_before_walk_ = synchronous;
+    relax_sync(true);
+  } else {
+    relax_sync(false);
+    synchronous_before_walk_.reset();
+  }
+}
+
+void SqliteConnection::relax_sync(bool relax) {
+  if (!synchronous_before_walk_ || relax == sync_relaxed_) return;
+  execute(fmt::format("PRAGMA synchronous = {}", relax ? kSynchronousNormal : *synchronous_before_walk_));
+  sync_relaxed_ = relax;
+}
+
+long long SqliteConnection::pragma(const std::string& sql) {
+  return std::stoll(query(sql, {}).at(0).at(0).value_or("0"));
+}
+
+std::chrono::milliseconds SqliteConnection::writer_pause(std::chrono::milliseconds took) {
+  const auto now = std::chrono::steady_clock::now();
+  const long long version = pragma("PRAGMA data_version");
+  if (version != data_version_) {
+    data_version_ = version;
+    writer_seen_ = now;
+    writer_seen_ever_ = true;
+  }
+  const bool writing = writer_seen_ever_ && now - writer_seen_ <= kWriterMemory;
+  relax_sync(!writing);
+  if (!writing) {
+    held_ = std::chrono::milliseconds{0};
+    return std::chrono::milliseconds{0};
+  }
+  held_ += took;
+  if (held_ < kLongestHold) return std::chrono::milliseconds{0};
+  held_ = std::chrono::milliseconds{0};
+  return kWriterWindow;
+}
+
 const SqlRenderer& SqliteConnection::renderer() const { return sqlite_renderer(); }
 
 void SqliteConnection::fail(const std::string& sql) const {

@@ -34,6 +34,7 @@ class SqliteRenderer final : public SqlRenderer {
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
   std::vector<std::string> bypass_forbid(bool on) const override;
+  bool fetches_last_key_only() const override { return true; }
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 
@@ -87,6 +88,9 @@ class SqliteConnection final : public Connection {
   bool is_lock_timeout(const Error& error) const override;
   bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
+  std::optional<std::chrono::milliseconds> default_batch_time() const override { return kBatchTime; }
+  void batch_walk(bool starting) override;
+  std::chrono::milliseconds writer_pause(std::chrono::milliseconds took) override;
 
  private:
   sqlite3_stmt* prepare(const std::string& sql, const std::vector<Value>& params);
@@ -96,6 +100,19 @@ class SqliteConnection final : public Connection {
   sqlite3* db_ = nullptr;
   static constexpr std::chrono::milliseconds kBusyWait{10000};
   std::chrono::steady_clock::time_point busy_since_;
+
+  // Migrate's batches (connection.cpp explains the figures).
+  static constexpr std::chrono::milliseconds kBatchTime{20}, kLongestHold{40}, kWriterWindow{30};
+  static constexpr std::chrono::seconds kWriterMemory{2};
+  static constexpr long long kSynchronousNormal = 1;
+  void relax_sync(bool relax);
+  long long pragma(const std::string& sql);
+  std::optional<long long> synchronous_before_walk_;  // during a walk that may relax it
+  bool sync_relaxed_ = false;
+  long long data_version_ = 0;
+  std::chrono::steady_clock::time_point writer_seen_;  // when another connection last committed
+  bool writer_seen_ever_ = false;
+  std::chrono::milliseconds held_{0};  // batches since the last pause
 };
 
 }  // namespace tandem::sqlite
