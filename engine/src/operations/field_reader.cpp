@@ -23,7 +23,12 @@ std::vector<std::string> FieldReader::keys() const {
 
 YAML::Node FieldReader::take(const std::string& key) {
   read_.insert(key);
-  return node_[key];
+  // Not node_[key]: yaml-cpp 0.7 answers a missing key with a node named after it, made
+  // through a std::stringstream each time, and most optional keys are missing: that was
+  // a sixth of loading a large model.
+  for (const auto& entry : node_)
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+  return YAML::Node(YAML::NodeType::Undefined);
 }
 
 std::string FieldReader::scalar(const YAML::Node& value, const std::string& key) const {
