@@ -4,6 +4,7 @@
 
 #include "operations/renderer.h"
 #include "operations/common.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 
 namespace tandem::ops {
@@ -31,16 +32,24 @@ KeyWalk key_walk(const RenderContext& context, const char* operation, const std:
   KeyWalk walk;
   walk.table = table;
   walk.key = declared;
-  if (walk.key.empty()) {
-    walk.key = require_table(context.schema, table, operation).primary_key();
-    if (walk.key.empty())
-      throw Error(ErrorKind::step_failed,
-                  fmt::format("{} on {}: the table has no primary key to walk in batches; give `key:`", operation, table));
-  }
-  const std::string quoted = sql.quote(table), key = key_list(sql, walk.key);
+  const std::string quoted = sql.quote(table);
   const std::string condition = where ? "(" + *where + ")" : "1 = 1";
   walk.count = fmt::format("SELECT count(*) FROM {} WHERE {}", quoted, condition);
   walk.any_left = fmt::format("SELECT 1 FROM {} WHERE {} LIMIT 1", quoted, condition);
+  if (walk.key.empty()) {
+    const auto& walked = require_table(context.schema, table, operation);
+    walk.key = row_key(walked);
+    if (walk.key.empty()) {
+      if (!sql.locator_walk(walked, walk))
+        throw Error(ErrorKind::step_failed,
+                    fmt::format("{} on {}: the table has no primary key and no NOT NULL unique key, and {} has no row "
+                                "locator to walk it by; give the unit a `key:` (columns that tell its rows apart)",
+                                operation, table, sql::syntax_of(sql.kind()).name));
+      // The dialect walks its own way (page ranges), or by its locator as by a key.
+      if (!walk.first_keys.empty()) return walk;
+    }
+  }
+  const std::string key = key_list(sql, walk.key);
   // Keys alone, so the fetch walks the key's index whatever the planner thinks of the
   // unit's condition; the condition applies inside the key range.
   const std::string after = compare_key(sql, walk.key, ">");

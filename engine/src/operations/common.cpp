@@ -132,4 +132,23 @@ std::string new_column_reference(const std::string& expression) {
   return std::regex_match(expression, match, reference) ? match[1].str() : "";
 }
 
+std::vector<std::string> row_key(const schema::Table& table) {
+  if (auto key = table.primary_key(); !key.empty()) return key;
+  std::vector<std::vector<std::string>> candidates;
+  for (const auto& unique : table.unique_constraints) candidates.push_back(unique.columns);
+  for (const auto& index : table.indexes)
+    if (index.unique) candidates.push_back(index.columns);
+  // A NULL is no key: two rows may both hold one, and `key > ?` never matches it.
+  auto not_null = [&](const std::vector<std::string>& columns) {
+    return !columns.empty() && std::all_of(columns.begin(), columns.end(), [&](const std::string& name) {
+      const auto* column = table.find_column(name);
+      return column && !column->nullable;
+    });
+  };
+  std::vector<std::string> best;
+  for (const auto& columns : candidates)
+    if (not_null(columns) && (best.empty() || columns.size() < best.size())) best = columns;
+  return best;
+}
+
 }  // namespace tandem::ops

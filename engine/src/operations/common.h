@@ -25,6 +25,10 @@ const schema::Column& require_column(const schema::Table& table, const std::stri
 // share it, so one broken rule has one code however the unit wrote the change.
 const char* phase_rule_code(Phase phase, sql::StatementClass cls);
 
+// The columns that name one row of `table`, as batches walk them (DESIGN §7): its primary
+// key, else its NOT NULL unique key of fewest columns; empty when it has neither.
+std::vector<std::string> row_key(const schema::Table& table);
+
 // Text of `name` as it appears in an expression: "NEW.<column>" -> column, else "".
 std::string new_column_reference(const std::string& expression);
 

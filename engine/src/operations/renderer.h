@@ -13,6 +13,10 @@
 
 namespace tandem {
 
+namespace ops {
+struct KeyWalk;
+}
+
 using ops::RenderContext;
 using ops::Step;
 using ops::TriggerRecord;
@@ -75,6 +79,15 @@ class SqlRenderer {
   // which is all a batch needs: where the client pays for every row it reads (SQLite,
   // in-process, converts each key to text) more than the server pays for the offset.
   virtual bool fetches_last_key_only() const { return false; }
+  // How batches walk `table` when it has no key to walk (no primary key, no NOT NULL
+  // unique key, no `key:`; DESIGN §7): sets walk.key to the column naming a row (SQLite's
+  // rowid), or fills in walk's fetches and ranges as well (PostgreSQL's ctid page
+  // ranges). False where the dialect has no such thing (MySQL): the walk is refused.
+  virtual bool locator_walk(const schema::Table& table, ops::KeyWalk& walk) const {
+    (void)table;
+    (void)walk;
+    return false;
+  }
 
   // One method per operation that has SQL of its own, each called by that operation's
   // render() (operations/<name>.cpp) with the schema before it, and by repair for the

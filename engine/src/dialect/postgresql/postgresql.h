@@ -38,6 +38,7 @@ class PostgresqlRenderer final : public SqlRenderer {
   std::vector<Step> drop_trigger(const TriggerRecord& record) const override;
 
   std::vector<std::string> bypass_forbid(bool on) const override;
+  bool locator_walk(const schema::Table& table, ops::KeyWalk& walk) const override;
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "dialect/postgresql/postgresql.h"
+#include "operations/batch_plan.h"
 #include "operations/common.h"
 #include "operations/portable_type.h"
 #include "tandem/error.h"
@@ -275,6 +276,31 @@ std::string PostgresqlRenderer::copy_rows(const ops::CopyRows& op, const RenderC
 
 // A transaction-local setting: only tandem's own transaction sees it, and it ends with
 // that transaction even if the run is killed.
+// A table with no key is walked by page: a batch takes the rows whose ctid lies in a
+// range of pages (a TID Range Scan, PostgreSQL 14 on), as many pages as hold about a
+// batch of rows by the table's statistics (100 rows a page before any). The walk's key
+// is the next batch's first page, and a pass ends at the table's last page as it is
+// then. A row an UPDATE moved behind the walk is found by the final passes, which repeat
+// while rows still match; move_rows names each row by its ctid, which its delete
+// compares together with the moved values.
+bool PostgresqlRenderer::locator_walk(const schema::Table& table, ops::KeyWalk& walk) const {
+  walk.key = {"ctid"};
+  const std::string relation = fmt::format(
+      "(SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN greatest(1, (c.reltuples / c.relpages)::bigint) "
+      "ELSE 100 END AS per_page, pg_relation_size(c.oid) / current_setting('block_size')::bigint AS pages "
+      "FROM pg_class c WHERE c.oid = CAST({} AS regclass)) r",
+      literal(quote(table.name)));
+  walk.first_keys = fmt::format("SELECT greatest(1, CAST(? AS bigint) / r.per_page) FROM {} WHERE 0 < r.pages", relation);
+  walk.next_keys = fmt::format(
+      "SELECT s.page + greatest(1, s.batch_rows / r.per_page) FROM (SELECT CAST(? AS bigint) AS page, "
+      "CAST(? AS bigint) AS batch_rows) s, {} WHERE s.page < r.pages",
+      relation);
+  const std::string page = "CAST('(' || ? || ',0)' AS tid)";
+  walk.first_range = "ctid < " + page;
+  walk.next_range = fmt::format("ctid >= {0} AND ctid < {0}", page);
+  return true;
+}
+
 std::vector<std::string> PostgresqlRenderer::bypass_forbid(bool on) const {
   return {fmt::format("SET LOCAL tandem.bypass = '{}'", on ? "on" : "off")};
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "dialect/sqlite/sqlite.h"
+#include "operations/batch_plan.h"
 #include "operations/common.h"
 #include "operations/portable_type.h"
 #include "tandem/error.h"
@@ -222,6 +223,18 @@ std::string SqliteRenderer::copy_rows(const ops::CopyRows& op, const RenderConte
 
 // SQLite has one writer at a time and the row never commits: while it exists only
 // tandem's own transaction can be writing.
+// Every table without a primary key has a rowid (WITHOUT ROWID tables need one), under
+// three names that a column of that name hides; it stays with its row until a VACUUM,
+// which nothing runs during a migration.
+bool SqliteRenderer::locator_walk(const schema::Table& table, ops::KeyWalk& walk) const {
+  for (const char* name : {"rowid", "_rowid_", "oid"}) {
+    if (table.find_column(name)) continue;
+    walk.key = {name};
+    return true;
+  }
+  return false;
+}
+
 std::vector<std::string> SqliteRenderer::bypass_forbid(bool on) const {
   if (on) return {"INSERT INTO tandem_bypass (active) VALUES (1)"};
   return {"DELETE FROM tandem_bypass"};

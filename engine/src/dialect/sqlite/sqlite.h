@@ -35,6 +35,7 @@ class SqliteRenderer final : public SqlRenderer {
 
   std::vector<std::string> bypass_forbid(bool on) const override;
   bool fetches_last_key_only() const override { return true; }
+  bool locator_walk(const schema::Table& table, ops::KeyWalk& walk) const override;
   std::string release_heartbeat() const override;
   std::string server_utc_now() const override;
 
