@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "dialect/registry.h"
+#include "operations/context.h"
 #include "tandem/error.h"
 #include "yaml_document.h"
 
@@ -82,6 +83,73 @@ std::string identity(const DatabaseUrl& url) {
   return fmt::format("{}://{}:{}/{}", dialect_name(url.dialect), host, port, url.database);
 }
 
+// archive.also_delete: a list of {database, table, column, of: table.column}, each
+// naming a database of `deployment` and identifiers only (they are quoted into SQL).
+std::vector<AlsoDelete> parse_also_delete(const YAML::Node& archive, const fs::path& file,
+                                          const Deployment& deployment) {
+  if (!archive.IsMap()) throw config_error(file, archive, "archive must be a mapping (also_delete: [...])");
+  for (const auto& entry : archive)
+    if (entry.first.Scalar() != "also_delete")
+      throw config_error(file, entry.first,
+                         fmt::format("archive: unknown key '{}' (expected also_delete)", entry.first.Scalar()));
+  std::vector<AlsoDelete> rules;
+  const YAML::Node list = archive["also_delete"];
+  if (!list) return rules;
+  if (!list.IsSequence())
+    throw config_error(file, list, "archive.also_delete must be a list of {database, table, column, of}");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const YAML::Node item = list[i];
+    const std::string at = fmt::format("archive.also_delete[{}]", i);
+    if (!item.IsMap()) throw config_error(file, item, fmt::format("{} must be a mapping {{database, table, column, of}}", at));
+    for (const auto& entry : item) {
+      const std::string key = entry.first.Scalar();
+      if (key != "database" && key != "table" && key != "column" && key != "of")
+        throw config_error(file, entry.first,
+                           fmt::format("{}: unknown key '{}' (expected database, table, column, of)", at, key));
+    }
+    auto field = [&](const char* key) {
+      const YAML::Node value = item[key];
+      if (!value || !value.IsScalar() || value.Scalar().empty())
+        throw config_error(file, value ? value : item, fmt::format("{}: {} is missing or not a name", at, key));
+      return value.Scalar();
+    };
+    auto identifier = [&](const char* key, const std::string& name) {
+      if (!ops::is_identifier(name))
+        throw config_error(file, item[key], fmt::format("{}: {} '{}' is not a valid identifier", at, key, name));
+    };
+    AlsoDelete rule;
+    rule.database = field("database");
+    rule.table = field("table");
+    rule.column = field("column");
+    const std::string of = field("of");
+    identifier("table", rule.table);
+    identifier("column", rule.column);
+    const size_t dot = of.find('.');
+    if (dot == std::string::npos)
+      throw config_error(file, item["of"], fmt::format("{}: of '{}' must be <table>.<column>, e.g. instances.uuid", at, of));
+    rule.of_table = of.substr(0, dot);
+    rule.of_column = of.substr(dot + 1);
+    if (!ops::is_identifier(rule.of_table) || !ops::is_identifier(rule.of_column))
+      throw config_error(file, item["of"], fmt::format("{}: of '{}' must be <table>.<column>, e.g. instances.uuid", at, of));
+    const auto target = std::find_if(deployment.databases.begin(), deployment.databases.end(),
+                                     [&](const DatabaseTarget& database) { return database.name == rule.database; });
+    if (target == deployment.databases.end()) {
+      std::vector<std::string> names;
+      for (const auto& database : deployment.databases) names.push_back(database.name);
+      throw config_error(file, item["database"],
+                         fmt::format("{}: database '{}' is not one of the deployment's ({})", at, rule.database,
+                                     fmt::join(names, ", ")));
+    }
+    if (target->role == roles::cell)
+      throw config_error(file, item["database"],
+                         fmt::format("{}: database '{}' is a cell; also_delete deletes from a database the cells share "
+                                     "(such as api)",
+                                     at, rule.database));
+    rules.push_back(std::move(rule));
+  }
+  return rules;
+}
+
 }  // namespace
 
 Deployment Deployment::load(const fs::path& file) {
@@ -96,8 +164,9 @@ Deployment Deployment::load(const fs::path& file) {
   const fs::path folder = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   for (const auto& entry : root) {
     const std::string key = entry.first.Scalar();
-    if (key != "repos" && key != "model" && key != "databases")
-      throw config_error(file, entry.first, fmt::format("unknown key '{}' (expected repos, model, databases)", key));
+    if (key != "repos" && key != "model" && key != "databases" && key != "archive")
+      throw config_error(file, entry.first,
+                         fmt::format("unknown key '{}' (expected repos, model, databases, archive)", key));
   }
   if (root["repos"]) deployment.repos = (folder / root["repos"].Scalar()).lexically_normal();
   else deployment.repos = folder;
@@ -142,6 +211,7 @@ Deployment Deployment::load(const fs::path& file) {
     for (size_t j = i + 1; j < deployment.databases.size(); ++j)
       if (deployment.databases[i].name == deployment.databases[j].name)
         throw config_error(file, databases, fmt::format("database name '{}' is used twice", deployment.databases[i].name));
+  if (root["archive"]) deployment.also_delete = parse_also_delete(root["archive"], file, deployment);
   return deployment;
 }
 

@@ -33,6 +33,15 @@ struct SkippedTable {
   std::string reason;
 };
 
+// An archived table's live value of `deleted` (DESIGN §10): a row whose `deleted` differs
+// from it (NULL counts as live) is soft-deleted.
+struct LiveValue {
+  std::string database;
+  std::string table;
+  std::string value;   // an SQL expression: "0", "''", "false", a server default
+  std::string source;  // "server default", "model" or "by type"
+};
+
 struct ArchiveOptions {
   // At most this many soft-deleted rows per table per round, not counting the rows that
   // reference them and move with them. Must be positive.
@@ -50,15 +59,19 @@ struct ArchiveOptions {
 struct ArchiveReport {
   std::vector<TableCount> archived;  // tables with rows moved, in the order they first moved
   std::vector<SkippedTable> skipped;
+  std::vector<LiveValue> live_values;   // of every table archive looked for soft-deleted rows in
+  std::vector<TableCount> also_deleted;  // rows deleted in other databases (archive.also_delete)
   long long total() const;
 };
 
-// Moves soft-deleted rows (the `deleted` column not at its default, and with `before`
+// Moves soft-deleted rows (the `deleted` column not at its live value, and with `before`
 // deleted_at older than it) of every table that has shadow_<table> into the shadow,
 // together with the rows of other tables that reference them through foreign keys,
 // transitively, children first. Each batch is one transaction: a killed run leaves every
 // row either in its table or in its shadow, never both, never neither. Tables whose rows
-// cannot be moved without losing data are skipped and reported, never half-moved.
+// cannot be moved without losing data are skipped and reported, never half-moved. The
+// deployment's also_delete rows of a batch's rows are deleted once the batch commits, and
+// those of rows archived by an earlier run that stopped before deleting them first.
 // Throws Error (unreachable, lock_held, step_failed) on the first database failure; the
 // batches committed before it stay archived.
 ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& options);
@@ -74,6 +87,7 @@ struct PurgeOptions {
 struct PurgeReport {
   std::vector<TableCount> purged;  // shadow tables with rows deleted
   std::vector<SkippedTable> skipped;
+  std::vector<TableCount> also_deleted;  // rows deleted in other databases before their shadow rows went
   long long total() const;
 };
 

@@ -25,10 +25,23 @@ struct DatabaseTarget {
   DatabaseUrl url;
 };
 
+// `archive.also_delete` (DESIGN §10): once a batch of `of_table` rows is archived in a
+// cell, the rows of `table` in the database `database` whose `column` holds one of the
+// archived rows' `of_column` values are deleted, as nova-manage removes the API
+// database's instance_mappings and request_specs of the instances it archives.
+struct AlsoDelete {
+  std::string database;  // the name of a database of the deployment ("api")
+  std::string table;
+  std::string column;
+  std::string of_table;   // of: <of_table>.<of_column>
+  std::string of_column;
+};
+
 struct Deployment {
   std::filesystem::path repos = ".";
   std::filesystem::path model = "model";
   std::vector<DatabaseTarget> databases;  // api first, then the other roles, then cells
+  std::vector<AlsoDelete> also_delete;     // tandem.yaml archive.also_delete, in file order
   // One database of a larger deployment (--db URL --database ROLE): operations for the
   // roles it lacks are skipped instead of refused.
   bool partial = false;

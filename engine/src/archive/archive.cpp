@@ -6,11 +6,13 @@
 #include <thread>
 #include <tuple>
 
+#include "archive/also_delete.h"
 #include "archive/common.h"
 #include "archive/plan.h"
 #include "batch/batch_cursor.h"
 #include "failpoint.h"
 #include "tandem/error.h"
+#include "tandem/model.h"
 
 namespace tandem {
 
@@ -44,8 +46,13 @@ class RunBatches {
 class TableArchiver {
  public:
   TableArchiver(Connection& connection, const std::string& database, const ArchivedTable& table,
-                const ArchiveOptions& options)
-      : connection_(connection), sql_(connection.renderer()), database_(database), table_(table), options_(options) {}
+                const ArchiveOptions& options, AlsoDeleter& also_delete)
+      : connection_(connection),
+        sql_(connection.renderer()),
+        database_(database),
+        table_(table),
+        options_(options),
+        also_delete_(also_delete) {}
 
   // Moves at most `budget` rows of the table (and the rows referencing them), from
   // `cursor` on; returns how many of the table's own rows moved. `cursor` is where the
@@ -60,6 +67,7 @@ class TableArchiver {
       const long long limit = std::min(kBatchRows, budget - moved);
       batches.before_batch();
       std::vector<TableCount> counts;
+      pending_.clear();
       connection_.begin();
       try {
         const auto keys = connection_.query(select_keys(cursor, limit), key_params(cursor));
@@ -80,6 +88,9 @@ class TableArchiver {
       }
       for (const auto& count : counts) add_count(report.archived, count.database, count.table, count.rows);
       batches.after_commit();
+      // After the commit: a crash before these deletes leaves the values in the shadow,
+      // where the next run's sweep finds them (also_delete.h).
+      for (const auto& [rule, values] : pending_) also_delete_.remove(*rule, values, report.also_deleted);
     }
     if (exhausted) cursor = BatchCursor{};
     return moved;
@@ -200,15 +211,37 @@ class TableArchiver {
         }
     for (const auto& descendant : table_.descendants) {
       const RowSet set = descendant_rows(descendant, keys);
+      collect_also_delete(set);
       counts.push_back({database_, set.rows.table, move(set)});
     }
-    const long long moved = move(root_rows(keys));
+    const RowSet root = root_rows(keys);
+    collect_also_delete(root);
+    const long long moved = move(root);
     if (moved != static_cast<long long>(keys.size()))
       throw Error(ErrorKind::step_failed,
                   fmt::format("{}: {}: {} rows were selected for archiving but {} moved; the batch was rolled back",
                               database_, table_.name, keys.size(), moved));
     counts.push_back({database_, table_.name, moved});
     std::erase_if(counts, [](const TableCount& count) { return count.rows == 0; });
+  }
+
+  // The `of` column values of the rows of `set` that also_delete rules name, read before
+  // they move, for the deletes after the commit.
+  void collect_also_delete(const RowSet& set) {
+    for (const AlsoDelete* rule : also_delete_.rules_of(set.rows.table)) {
+      if (std::find(set.rows.columns.begin(), set.rows.columns.end(), rule->of_column) == set.rows.columns.end())
+        throw Error(ErrorKind::bad_config, fmt::format("archive.also_delete: {} of: {}.{}: {} has no column {}",
+                                                       rule->database, rule->of_table, rule->of_column,
+                                                       set.rows.table, rule->of_column));
+      const std::string qualifier = set.rows.alias.empty() ? "" : set.rows.alias + ".";
+      std::vector<Value> values;
+      for (const auto& row : connection_.query(fmt::format("SELECT {}{} FROM {} WHERE {}", qualifier,
+                                                           sql_.quote(rule->of_column), set.rows.from,
+                                                           set.rows.where),
+                                               set.params))
+        if (row.front()) values.push_back(row.front());
+      if (!values.empty()) pending_.emplace_back(rule, std::move(values));
+    }
   }
 
   // Moves `set` into its table's shadow; returns how many rows.
@@ -229,7 +262,17 @@ class TableArchiver {
   const std::string& database_;
   const ArchivedTable& table_;
   const ArchiveOptions& options_;
+  AlsoDeleter& also_delete_;
+  std::vector<std::pair<const AlsoDelete*, std::vector<Value>>> pending_;  // of the batch being moved
 };
+
+// The declared model of `role` (model/<role>.yaml), or nullopt when the deployment has none.
+std::optional<schema::Schema> declared_model(const Deployment& deployment, const std::string& role) {
+  const auto files = model_files(deployment.model);
+  const auto file = files.find(role);
+  if (file == files.end()) return std::nullopt;
+  return load_model(file->second);
+}
 
 }  // namespace
 
@@ -249,8 +292,16 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
   for (const auto* target : deployment.select(options.role, options.database)) {
     auto database = archiving::open_locked(*target, options.wait);
     Connection& connection = *database.connection;
-    const auto plan = archiving::plan_archive(connection.snapshot(), connection.renderer(), options.before.has_value());
+    const auto snapshot = connection.snapshot();
+    const auto model = archiving::declared_model(deployment, target->role);
+    const auto plan = archiving::plan_archive(snapshot, model ? &*model : nullptr, connection.renderer(),
+                                              dialect_of(target->url.dialect).normalizer(), options.before.has_value());
     for (const auto& [table, reason] : plan.skipped) report.skipped.push_back({target->name, table, reason});
+    for (const auto& table : plan.tables)
+      report.live_values.push_back({target->name, table.name, table.live_value, table.live_source});
+    archiving::AlsoDeleter also_delete(deployment, target->name);
+    // What an earlier run archived but stopped before deleting elsewhere.
+    also_delete.sweep(connection, snapshot, report.also_deleted);
     for (const auto& statement : connection.renderer().archive_session()) connection.execute(statement);
     std::vector<BatchCursor> cursors(plan.tables.size());
     long long moved = 0;
@@ -262,7 +313,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
       bool any_midway = false;
       for (size_t i = 0; i < plan.tables.size(); ++i) {
         const bool midway = !cursors[i].at_start();
-        moved += archiving::TableArchiver(connection, target->name, plan.tables[i], options)
+        moved += archiving::TableArchiver(connection, target->name, plan.tables[i], options, also_delete)
                      .run(options.max_rows, report, batches, cursors[i]);
         any_midway = any_midway || midway;
       }

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "operations/portable_type.h"
+
 namespace tandem::archiving {
 
 namespace {
@@ -81,9 +83,41 @@ class DescendantWalk {
   std::string problem_;
 };
 
+struct LiveValue {
+  std::string sql;
+  std::string source;
+};
+
+// The value `deleted` holds in a live row (DESIGN §10): the server default; else the
+// default the model declares (nova declares it in its models only, so its databases have
+// none); else by type: 0 for integers (nova's convention: a deleted row holds its own
+// id), false for booleans, '' for strings (string-keyed tables hold the deleted row's
+// key). nullopt when the column's type has no such value.
+std::optional<LiveValue> live_value(const schema::Table& table, const schema::Column& deleted,
+                                    const schema::Schema* model, const DialectNormalizer& types) {
+  if (deleted.default_value) return LiveValue{*deleted.default_value, "server default"};
+  if (model)
+    if (const auto* declared = model->find_table(table.name))
+      if (const auto* column = declared->find_column(deleted.name); column && column->default_value)
+        return LiveValue{*column->default_value, "model"};
+  const auto type = ops::parse_portable_type(types.portable_type(types.canonical_type(deleted.type)));
+  if (!type) return std::nullopt;
+  switch (type->kind) {
+    case ops::TypeKind::integer:
+    case ops::TypeKind::bigint:
+    case ops::TypeKind::smallint: return LiveValue{"0", "by type"};
+    case ops::TypeKind::boolean: return LiveValue{"false", "by type"};
+    case ops::TypeKind::string:
+    case ops::TypeKind::text:
+    case ops::TypeKind::mediumtext: return LiveValue{"''", "by type"};
+    default: return std::nullopt;
+  }
+}
+
 }  // namespace
 
-ArchivePlan plan_archive(const schema::Schema& schema, const SqlRenderer& sql, bool before) {
+ArchivePlan plan_archive(const schema::Schema& schema, const schema::Schema* model, const SqlRenderer& sql,
+                         const DialectNormalizer& types, bool before) {
   ArchivePlan plan;
   for (const auto& table : schema.tables) {
     if (is_shadow(table.name) || !schema.find_table(ops::shadow_name(table.name))) continue;
@@ -91,8 +125,11 @@ ArchivePlan plan_archive(const schema::Schema& schema, const SqlRenderer& sql, b
     const auto* deleted = table.find_column("deleted");
     if (!deleted) continue;
     auto skip = [&](std::string reason) { plan.skipped.emplace_back(table.name, std::move(reason)); };
-    if (!deleted->default_value) {
-      skip("its deleted column has no default, so live rows cannot be told from deleted ones");
+    const auto live = live_value(table, *deleted, model, types);
+    if (!live) {
+      skip(fmt::format("its deleted column ({}) has no server default, none in the model, and no live value by type, "
+                       "so live rows cannot be told from deleted ones",
+                       deleted->type));
       continue;
     }
     if (table.primary_key().empty()) {
@@ -114,9 +151,8 @@ ArchivePlan plan_archive(const schema::Schema& schema, const SqlRenderer& sql, b
       continue;
     }
     // NULL <> default is not true: a NULL `deleted` counts as live.
-    plan.tables.push_back({table.name, column_names(table), table.primary_key(),
-                           fmt::format("{} <> ({})", sql.quote("deleted"), *deleted->default_value),
-                           walk.deepest_first()});
+    plan.tables.push_back({table.name, column_names(table), table.primary_key(), live->sql, live->source,
+                           fmt::format("{} <> ({})", sql.quote("deleted"), live->sql), walk.deepest_first()});
   }
   // A table referencing another archived table has shorter paths below it than that
   // table has, so ordering by the deepest path puts children first.

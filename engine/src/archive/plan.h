@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dialect/dialect.h"
+#include "dialect/normalize.h"
 #include "tandem/schema.h"
 
 namespace tandem::archiving {
@@ -30,7 +31,11 @@ struct ArchivedTable {
   std::string name;
   std::vector<std::string> columns;  // all of which its shadow has
   std::vector<std::string> key;      // primary key: batches walk it
-  // SQL true for a soft-deleted row: `deleted` not at its default (NULL counts as live).
+  // The value of `deleted` in a live row (an SQL expression), and where it came from:
+  // "server default", "model" or "by type" (DESIGN §10).
+  std::string live_value;
+  std::string live_source;
+  // SQL true for a soft-deleted row: `deleted` not at its live value (NULL counts as live).
   std::string deleted_condition;
   // Deepest first: a step runs after every step for the rows referencing its rows.
   std::vector<Descendant> descendants;
@@ -41,7 +46,11 @@ struct ArchivePlan {
   std::vector<std::pair<std::string, std::string>> skipped;  // table, reason
 };
 
-// `before`: --before was given, so an archived table needs deleted_at.
-ArchivePlan plan_archive(const schema::Schema& schema, const SqlRenderer& sql, bool before);
+// `before`: --before was given, so an archived table needs deleted_at. `model`: the
+// declared model of the database's role, where a `deleted` column without a server
+// default finds its live value first (nullptr: none at hand); `types` reads the
+// snapshot's column types for the last fallback, the live value by type.
+ArchivePlan plan_archive(const schema::Schema& schema, const schema::Schema* model, const SqlRenderer& sql,
+                         const DialectNormalizer& types, bool before);
 
 }  // namespace tandem::archiving

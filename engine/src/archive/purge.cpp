@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "archive/also_delete.h"
 #include "archive/common.h"
 #include "tandem/archive.h"
 #include "tandem/error.h"
@@ -18,9 +19,12 @@ PurgeReport purge(const Deployment& deployment, const PurgeOptions& options) {
     auto database = archiving::open_locked(*target, options.wait);
     Connection& connection = *database.connection;
     const SqlRenderer& sql = connection.renderer();
-    for (const auto& table : connection.snapshot().tables) {
+    const auto snapshot = connection.snapshot();
+    archiving::AlsoDeleter also_delete(deployment, target->name);
+    for (const auto& table : snapshot.tables) {
       if (!table.name.starts_with(ops::shadow_name(""))) continue;
       std::string statement = fmt::format("DELETE FROM {}", sql.quote(table.name));
+      std::string where;
       std::vector<Value> params;
       if (options.before) {
         // The best record of when the row died: deleted_at, else its last change, else its birth.
@@ -32,9 +36,13 @@ PurgeReport purge(const Deployment& deployment, const PurgeOptions& options) {
                                     "it has no deleted_at, updated_at or created_at column to compare with --before"});
           continue;
         }
-        statement += " WHERE " + sql.older_than(column);
+        where = sql.older_than(column);
+        statement += " WHERE " + where;
         params.push_back(*options.before);
       }
+      // The shadow rows are what records the also_delete rows still pending (also_delete.h):
+      // those go first, so a crash in between leaves shadow rows with nothing pending.
+      also_delete.sweep(connection, snapshot, report.also_deleted, table.name, where, params);
       connection.begin();
       try {
         const long long rows = connection.update(statement, params);

@@ -39,6 +39,29 @@ nlohmann::json skipped_json(const std::vector<SkippedTable>& skipped) {
   return out;
 }
 
+nlohmann::json live_values_json(const std::vector<LiveValue>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& value : values)
+    out.push_back({{"database", value.database}, {"table", value.table}, {"live_value", value.value},
+                   {"source", value.source}});
+  return out;
+}
+
+// The live value of `deleted` each table was read with, and where it came from (DESIGN §10).
+void print_live_values(const std::vector<LiveValue>& values, bool per_database) {
+  size_t table_width = 5, value_width = 10;
+  for (const auto& value : values) {
+    table_width = std::max(table_width, value.table.size());
+    value_width = std::max(value_width, value.value.size());
+  }
+  if (per_database) std::cout << fmt::format("{:<12} ", "DATABASE");
+  std::cout << fmt::format("{:<{}} {:<{}} {}\n", "TABLE", table_width, "LIVE VALUE", value_width, "FROM");
+  for (const auto& value : values) {
+    if (per_database) std::cout << fmt::format("{:<12} ", value.database);
+    std::cout << fmt::format("{:<{}} {:<{}} {}\n", value.table, table_width, value.value, value_width, value.source);
+  }
+}
+
 void print_counts(const std::vector<TableCount>& counts, const std::string& heading, bool per_database) {
   size_t width = 5;
   for (const auto& count : counts) width = std::max(width, count.table.size());
@@ -106,18 +129,31 @@ int run_archive(const CommandLine& line) {
 
   if (line.format == Format::json) {
     nlohmann::json out = {
-        {"archived", counts_json(report.archived)}, {"total", report.total()}, {"skipped", skipped_json(report.skipped)}};
-    if (purged) out["purged"] = counts_json(purged->purged);
+        {"archived", counts_json(report.archived)}, {"total", report.total()}, {"skipped", skipped_json(report.skipped)},
+        {"live_values", live_values_json(report.live_values)}, {"also_deleted", counts_json(report.also_deleted)}};
+    if (purged) {
+      out["purged"] = counts_json(purged->purged);
+      out["purge_also_deleted"] = counts_json(purged->also_deleted);
+    }
     std::cout << out.dump(2) << "\n";
   } else {
     for (const auto& table : report.skipped)
       std::cerr << fmt::format("tandem: warning: {}: {}: not archived: {}\n", table.database, table.table, table.reason);
+    if (line.verbose && !report.live_values.empty())
+      print_live_values(report.live_values, deployment.databases.size() > 1);
     if (line.verbose && !report.archived.empty())
       print_counts(report.archived, "ROWS ARCHIVED", deployment.databases.size() > 1);
+    if (line.verbose && !report.also_deleted.empty())
+      print_counts(report.also_deleted, "ROWS DELETED (also_delete)", true);
     if (report.total() == 0)
       std::cout << "Nothing was archived.\n";
     else
       std::cout << fmt::format("Archived {} rows{}.\n", report.total(), where(report.archived, deployment));
+    long long also_deleted = 0;
+    for (const auto& count : report.also_deleted) also_deleted += count.rows;
+    if (also_deleted > 0)
+      std::cout << fmt::format("Deleted {} rows belonging to them in other databases (archive.also_delete).\n",
+                               also_deleted);
     if (purged) {
       if (line.verbose && !purged->purged.empty())
         print_counts(purged->purged, "ROWS PURGED", deployment.databases.size() > 1);
