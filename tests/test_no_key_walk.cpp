@@ -165,3 +165,68 @@ TEST_CASE("no-key walk: rows the application updates during a ctid or rowid walk
     CHECK(loose.value("SELECT count(*) FROM loose WHERE note LIKE '% moved'") == std::to_string(kRows));
   }
 }
+
+namespace {
+
+// Soft-deleted rows in a table with no key and a shadow table.
+const char* kArchived = R"Y(description: soft-deleted rows without a key
+operations:
+  - create_table:
+      name: loose_logs
+      shadow: true
+      columns:
+        - {name: a, type: integer, nullable: false}
+        - {name: note, type: string(32)}
+        - {name: deleted, type: integer, nullable: false, default: "0"}
+)Y";
+
+}  // namespace
+
+TEST_CASE("no-key walk: archive moves exactly the soft-deleted rows of a table with no key after kill -9, MySQL skips it") {
+  constexpr int kLogs = 5000;
+  for (const auto& database : scratch_databases()) {
+    CAPTURE(database->dialect());
+    TempDir dir;
+    const std::string url = database->url();
+    write_version(dir.path(), "001", "logs", kArchived, "", "");
+    REQUIRE(run_phase("upgrade", url, dir.path()).exit_code == 0);
+    for (int start = 0; start < kLogs; start += 1000) {
+      std::string sql = "INSERT INTO loose_logs (a, note, deleted) VALUES ";
+      for (int i = start; i < start + 1000; ++i)
+        sql += fmt::format("{}({}, 'it''s {}', {})", i > start ? ", " : "", i / 2, i, i % 5 < 3 ? 1 : 0);
+      execute(url, sql);
+    }
+    auto value = [&](const std::string& sql) { return query_rows(url, sql).at(0); };
+    const std::string live = value("SELECT count(*), sum(a) FROM loose_logs WHERE deleted = 0");
+    const std::string gone = value("SELECT count(*), sum(a) FROM loose_logs WHERE deleted <> 0");
+    auto archive = [&](const std::vector<std::string>& extra, const std::map<std::string, std::string>& env = {}) {
+      std::vector<std::string> args = {"archive", "--db", url, "--repos", dir.path().string()};
+      args.insert(args.end(), extra.begin(), extra.end());
+      return run_tandem(args, dir.path(), env);
+    };
+    if (database->dialect() == "mysql") {
+      const Result run = archive({"--until-complete"});
+      CHECK_MESSAGE(run.exit_code == 0, run.all());
+      CHECK_MESSAGE(run.err.find("loose_logs: not archived: it has no primary key and no NOT NULL unique key") !=
+                        std::string::npos,
+                    run.all());
+      CHECK(value("SELECT count(*) FROM shadow_loose_logs") == "0");
+      continue;
+    }
+    // 3000 soft-deleted rows: three batches of 1000. Killed inside the second batch's
+    // transaction, then after the first batch of the next run has committed.
+    for (const char* failpoint : {"before_commit:2", "after_batch:1"}) {
+      CAPTURE(failpoint);
+      const Result run = archive({"--until-complete"}, {{"TANDEM_FAILPOINT", failpoint}});
+      CHECK_MESSAGE(run.exit_code == -SIGKILL, run.all());
+    }
+    CHECK(value("SELECT count(*) FROM shadow_loose_logs") == "2000");
+    const Result rerun = archive({"--until-complete"});
+    CHECK_MESSAGE(rerun.exit_code == 1, rerun.all());
+    CHECK(value("SELECT count(*), sum(a) FROM loose_logs") == live);
+    CHECK(value("SELECT count(*) FROM loose_logs WHERE deleted <> 0") == "0");
+    CHECK(value("SELECT count(*), sum(a) FROM shadow_loose_logs") == gone);
+    CHECK(value("SELECT count(DISTINCT note) FROM shadow_loose_logs") == "3000");
+    CHECK(archive({"--until-complete"}).exit_code == 0);
+  }
+}

@@ -4,7 +4,10 @@
 
 #include <algorithm>
 
+#include "operations/batch_plan.h"
+#include "operations/common.h"
 #include "operations/portable_type.h"
+#include "sql/syntax.h"
 
 namespace tandem::archiving {
 
@@ -132,8 +135,14 @@ ArchivePlan plan_archive(const schema::Schema& schema, const schema::Schema* mod
                        deleted->type));
       continue;
     }
-    if (table.primary_key().empty()) {
-      skip("it has no primary key to walk in batches");
+    // The key batches walk (DESIGN §7): the primary key, a NOT NULL unique key, else the
+    // dialect's row locator (SQLite's rowid, PostgreSQL's ctid: a row locked by the
+    // batch keeps it until the batch commits).
+    std::vector<std::string> key = ops::row_key(table);
+    if (ops::KeyWalk located; key.empty() && sql.locator_walk(table, located)) key = located.key;
+    if (key.empty()) {
+      skip(fmt::format("it has no primary key and no NOT NULL unique key, and {} has no row locator to walk it by",
+                       sql::syntax_of(sql.kind()).name));
       continue;
     }
     if (before && !table.find_column("deleted_at")) {
@@ -151,7 +160,7 @@ ArchivePlan plan_archive(const schema::Schema& schema, const schema::Schema* mod
       continue;
     }
     // NULL <> default is not true: a NULL `deleted` counts as live.
-    plan.tables.push_back({table.name, column_names(table), table.primary_key(), live->sql, live->source,
+    plan.tables.push_back({table.name, column_names(table), key, live->sql, live->source,
                            fmt::format("{} <> ({})", sql.quote("deleted"), live->sql), walk.deepest_first()});
   }
   // A table referencing another archived table has shorter paths below it than that

@@ -30,7 +30,7 @@ struct Descendant {
 struct ArchivedTable {
   std::string name;
   std::vector<std::string> columns;  // all of which its shadow has
-  std::vector<std::string> key;      // primary key: batches walk it
+  std::vector<std::string> key;      // batches walk it: primary key, NOT NULL unique key or row locator
   // The value of `deleted` in a live row (an SQL expression), and where it came from:
   // "server default", "model" or "by type" (DESIGN §10).
   std::string live_value;
