@@ -12,6 +12,7 @@
 #include "operations/common.h"
 #include "operations/field_reader.h"
 #include "tandem/deployment.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 #include "unit/unit.h"
 #include "yaml_document.h"
@@ -213,6 +214,25 @@ Repositories load_repositories_or_throw(const fs::path& root) {
   return repositories;
 }
 
+namespace {
+
+// DESIGN §16: an operation nothing can undo makes its version impossible to abort, which
+// the author should know before it ships. Judged on every dialect, with no data (a
+// set_nullable column's NULLs are only known when the abort runs).
+void warn_if_abort_impossible(const ops::Operation& operation, const ops::ValidationContext& context) {
+  const schema::Schema empty;
+  for (const sql::Syntax* dialect : sql::syntaxes()) {
+    const ops::ReverseContext reverse{empty, dialect->kind, [](const std::string&, const std::string&) { return false; }};
+    if (auto refusal = operation.reverse(reverse).refusal) {
+      context.warning("cannot-abort", fmt::format("version {}: {} ({}) makes the version impossible to abort: {}",
+                                                  context.version, operation.name(), operation.describe(), *refusal));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 void validate_units(const Repositories& repositories, Findings& findings) {
   std::string migrated_text;
   for (const auto& version : repositories.versions)
@@ -260,6 +280,7 @@ void validate_units(const Repositories& repositories, Findings& findings) {
           continue;
         }
         std::visit([&](const auto& op) { op.validate(context); }, operation.body);
+        if (phase != Phase::contract) warn_if_abort_impossible(operation, context);
       }
     }
 }
