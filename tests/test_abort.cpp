@@ -410,7 +410,9 @@ operations:
                                   "    cell1: sqlite:cell1.db\n"
                                   "    cell2: sqlite:cell2.db\n");
   REQUIRE(run_tandem({"expand", "--to", "1"}, dir.path()).exit_code == 0);
-  auto dump = [&](const std::string& name) { return Sqlite(dir / name).schema_dump(); };
+  auto has_host = [&](const std::string& name) {
+    return Sqlite(dir / name).value("SELECT count(*) FROM pragma_table_info('instances') WHERE name = 'host'") == "1";
+  };
   // The schema without tandem's own tables.
   auto application_schema = [&](const std::string& name) {
     return Sqlite(dir / name).rows("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'tandem_%' ORDER BY name");
@@ -418,14 +420,15 @@ operations:
   const auto api_before = application_schema("api.db");
   const auto cell_before = application_schema("cell1.db");
   REQUIRE(run_tandem({"expand"}, dir.path()).exit_code == 0);
-  CHECK(contains(dump("cell2.db"), "host"));
+  CHECK(has_host("cell2.db"));
   const Result aborted = run_tandem({"abort", "--jobs", "2", "-v"}, dir.path());
   REQUIRE_MESSAGE(aborted.exit_code == 0, aborted.all());
   CHECK(contains(aborted.out, "on 3 databases"));
   CHECK(application_schema("api.db") == api_before);
   CHECK(application_schema("cell1.db") == cell_before);
   CHECK(application_schema("cell2.db") == cell_before);
-  CHECK_FALSE(contains(dump("cell2.db"), "host"));
+  CHECK_FALSE(has_host("cell1.db"));
+  CHECK_FALSE(has_host("cell2.db"));
   // The cells before the api database.
   const auto api = aborted.all().find("api: abort 002"), cell1 = aborted.all().find("cell1: abort 002"),
              cell2 = aborted.all().find("cell2: abort 002");

@@ -477,6 +477,18 @@ struct Engine::Impl {
                   fmt::format("--to {}: the version in flight is {:03} (the newest whose expand ran and whose contract "
                               "did not); abort undoes that one first",
                               *options.to, version));
+    // A journaled expand of N+1 stopped part-way holds steps the abort of N knows nothing of.
+    if (const Unit* next = repositories.find(Phase::expand, version + 1))
+      for (auto& database : all) {
+        if (!database.connection) continue;
+        StateStore state(*database.connection);
+        if (state.exists() && state.journal(Phase::expand, next->version))
+          throw Error(ErrorKind::out_of_order,
+                      fmt::format("expand {} is half applied on {}: resume it with `tandem expand` (then abort {} "
+                                  "first) or undo it with `tandem repair`; nothing was aborted",
+                                  next->version, database.target->name, next->version))
+              .with_file(next->path);
+      }
     if (!contracted.empty())
       throw Error(ErrorKind::out_of_order,
                   fmt::format("contract {} has started on {}: abort can only undo a version before its contract "
