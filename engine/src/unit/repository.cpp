@@ -231,6 +231,12 @@ void warn_if_abort_impossible(const ops::Operation& operation, const ops::Valida
   }
 }
 
+size_t error_count(const Findings& findings) {
+  size_t count = 0;
+  for (const auto& finding : findings.items()) count += finding.severity == Severity::error;
+  return count;
+}
+
 }  // namespace
 
 void validate_units(const Repositories& repositories, Findings& findings) {
@@ -279,8 +285,11 @@ void validate_units(const Repositories& repositories, Findings& findings) {
                                     expand_op ? "expand" : migrate_op ? "migrate" : "contract"));
           continue;
         }
+        const size_t errors_before = error_count(findings);
         std::visit([&](const auto& op) { op.validate(context); }, operation.body);
-        if (phase != Phase::contract) warn_if_abort_impossible(operation, context);
+        // An operation that already breaks a rule will not run as written: no abort to warn of.
+        if (phase != Phase::contract && error_count(findings) == errors_before)
+          warn_if_abort_impossible(operation, context);
       }
     }
 }
