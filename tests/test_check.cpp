@@ -236,6 +236,16 @@ TEST_CASE("check: a CREATE FUNCTION whose dollar-quoted body deletes rows is add
       "", "");
   INFO(result.all());
   CHECK(result.exit_code == 0);
+  // Its one warning: raw SQL without abort: makes version 002 impossible to abort.
+  CHECK(has_line_with(result.out, {"expand_repo/002_change.yaml:3:", "warning: cannot-abort:", "no abort: key"}));
+  CHECK(contains(result.out, "check: 0 errors, 1 warning"));
+}
+
+TEST_CASE("check: raw SQL with an abort: key can be aborted, and check says nothing of it") {
+  const Result result = check_version_002(
+      unit_with("  - sql: {sqlite: \"CREATE TABLE audit (id integer)\", abort: \"DROP TABLE audit\"}\n"), "", "");
+  INFO(result.all());
+  CHECK(result.exit_code == 0);
   CHECK(contains(result.out, "check: 0 errors, 0 warnings"));
 }
 
@@ -246,7 +256,8 @@ TEST_CASE("check: a forbidden statement with allow is a warning") {
   CHECK(result.exit_code == 0);
   CHECK(has_line_with(result.out,
                       {"expand_repo/002_change.yaml:3:", "warning: allowed:", "version 002", "clears rows no release reads"}));
-  CHECK(contains(result.out, "check: 0 errors, 1 warning"));
+  CHECK(has_line_with(result.out, {"expand_repo/002_change.yaml:3:", "warning: cannot-abort:"}));
+  CHECK(contains(result.out, "check: 0 errors, 2 warnings"));
 }
 
 TEST_CASE("check: a missing repository folder exits 65 naming it") {

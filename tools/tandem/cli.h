@@ -43,7 +43,7 @@ struct CommandLine {
   std::optional<int> batch_time_ms;      // migrate: adapt batches toward this duration
   std::optional<long long> max_count;    // migrate: at most this many rows this run
   std::optional<long long> serves;       // status --serves N
-  bool ignore_releases = false;          // contract
+  bool ignore_releases = false;          // contract, abort
   std::optional<std::string> service;    // release register
   std::optional<long long> release;      // release register
   std::optional<std::string> instance;   // release register
@@ -62,6 +62,7 @@ int run_phase(const CommandLine& line);  // expand, migrate, contract, upgrade
 int run_status(const CommandLine& line);
 int run_history(const CommandLine& line);
 int run_repair(const CommandLine& line);
+int run_abort(const CommandLine& line);
 int run_release(const CommandLine& line);  // register, list, forget
 int run_inspect(const CommandLine& line);
 int run_compare(const CommandLine& line);

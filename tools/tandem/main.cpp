@@ -33,6 +33,9 @@ Commands:
                       [--instance ID] [--ttl 60] [--every S])
   release list        the releases heartbeating in each database (--format json)
   release forget S/I  remove an instance that will never heartbeat again
+  abort               undo the version in flight (expand ran, contract did not) on every
+                      database: its triggers dropped, its operations reversed, state N-1;
+                      refused while a live release at or past it runs
   upgrade             offline: expand, migrate and contract at once, no triggers
   repair              undo the applied steps of a unit that stopped part-way, so that
                       the unit, edited since, can run (MySQL DDL, CONCURRENTLY units)
@@ -72,7 +75,8 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("cell", po::value<std::string>(), "only the cell with this name")
       ("check", po::bool_switch(&line.check), "status: exit with the readiness code")
       ("serves", po::value<long long>(), "status: exit 0 when the schema serves release N, else 1")
-      ("ignore-releases", po::bool_switch(&line.ignore_releases), "contract: run even while an older release still runs")
+      ("ignore-releases", po::bool_switch(&line.ignore_releases), "contract: run even while an older release still runs; abort: even while "
+                                                            "a release at or past the version runs")
       ("service", po::value<std::string>(), "release register: the service name (nova-api)")
       ("release", po::value<long long>(), "release register: the version this release's code was written for")
       ("instance", po::value<std::string>(), "release register: this instance's stable name (default: host name)")
@@ -180,6 +184,7 @@ int main(int argc, char** argv) {
     if (command == "status") return tandem::cli::run_status(line);
     if (command == "history") return tandem::cli::run_history(line);
     if (command == "repair") return tandem::cli::run_repair(line);
+    if (command == "abort") return tandem::cli::run_abort(line);
     if (command == "release") return tandem::cli::run_release(line);
     if (command == "expand" || command == "migrate" || command == "contract" || command == "upgrade")
       return tandem::cli::run_phase(line);

@@ -41,7 +41,8 @@ struct RunOptions {
   std::optional<std::string> role;        // --database: only databases of this role
   std::optional<std::string> database;    // --cell: only the database with this name
   // contract (and upgrade): run even while a live release older than the version runs;
-  // history records that it did (DESIGN §15).
+  // abort: even while a live release at or past the version runs; history records that
+  // it did (DESIGN §15, §16).
   bool ignore_releases = false;
   // Called with one line per event (unit started, done, SQL of a dry run).
   std::function<void(const std::string&)> on_event;
@@ -70,6 +71,14 @@ class Engine {
   // history. Throws Error(step_failed), changing nothing on that database, when a unit
   // did more than add objects.
   RunReport repair(const RunOptions& options);
+  // Undoes the newest version N whose expand ran and whose contract did not (DESIGN §16)
+  // on every selected database, the cells first, then the others: expand N's triggers
+  // dropped, its operations (and migrate N's, when it ran) reversed, the state set back
+  // to N-1, history marked aborted. options.to, when given, must be N (else
+  // Error(usage)). Throws Error(step_failed), changing nothing anywhere, when an operation
+  // cannot be undone (naming its unit), and Error(release_running) while a live release
+  // >= N runs, unless options.ignore_releases.
+  RunReport abort(const RunOptions& options);
   std::vector<DatabaseStatus> status(const RunOptions& options);
   std::vector<HistoryEntry> history(const RunOptions& options);
   long long latest_version() const;

@@ -25,8 +25,9 @@ enum class UnitStatus {
   dry_run,     // --dry-run: printed, nothing changed
   incomplete,  // migrate stopped by --max-count with rows left: run it again
   repaired,    // `repair` recorded it without running it
+  aborted,     // `abort` undid it (DESIGN §16)
 };
-// As output and JSON name it: "applied", "dry-run", "incomplete", "repaired".
+// As output and JSON name it: "applied", "dry-run", "incomplete", "repaired", "aborted".
 const char* unit_status_name(UnitStatus status);
 
 struct UnitOutcome {

@@ -34,6 +34,8 @@ struct DatabaseStatus {
   std::vector<std::string> problems;  // out-of-order details, tandem triggers left behind
   // Journaled units stopped part-way that a rerun resumes (an edited one is a problem).
   std::vector<std::string> half_applied;
+  // Versions `abort` undid that expand has not run again since (DESIGN §16), described.
+  std::vector<std::string> aborted;
   // The rows of its tandem_releases, live and stale (DESIGN §15).
   std::vector<ReleaseInstance> releases;
 };
@@ -44,7 +46,7 @@ struct HistoryEntry {
   std::string version;
   std::string name;
   std::string checksum;
-  std::string status;  // running, done, failed
+  std::string status;  // running, done, failed, aborted, ...
   int step = 0;
   std::optional<std::string> error;
   std::string started_at;

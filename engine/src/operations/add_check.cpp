@@ -34,4 +34,6 @@ void AddCheck::apply(schema::Schema& schema) const {
   if (auto* found = schema.find_table(table)) found->checks.push_back({name, expression});
 }
 
+Reversal AddCheck::reverse(const ReverseContext&) const { return Reversal::by({DropConstraint{table, name}}); }
+
 }  // namespace tandem::ops

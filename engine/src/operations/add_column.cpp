@@ -51,4 +51,12 @@ void AddColumn::apply(schema::Schema& schema) const {
     if (auto* found = schema.find_table(name)) found->columns.push_back(to_schema_column(column));
 }
 
+Reversal AddColumn::reverse(const ReverseContext& context) const {
+  std::vector<OperationBody> undo;
+  if (const auto* shadow = context.schema.find_table(shadow_name(table)); shadow && shadow->find_column(column.name))
+    undo.push_back(DropColumn{shadow->name, column.name});
+  undo.push_back(DropColumn{table, column.name});
+  return Reversal::by(std::move(undo));
+}
+
 }  // namespace tandem::ops

@@ -46,4 +46,6 @@ void AddForeignKey::apply(schema::Schema& schema) const {
     found->foreign_keys.push_back({name, columns, referenced_table, referenced_columns, on_delete.value_or("")});
 }
 
+Reversal AddForeignKey::reverse(const ReverseContext&) const { return Reversal::by({DropConstraint{table, name}}); }
+
 }  // namespace tandem::ops

@@ -34,4 +34,6 @@ void AddUnique::apply(schema::Schema& schema) const {
   if (auto* found = schema.find_table(table)) found->unique_constraints.push_back({name, columns});
 }
 
+Reversal AddUnique::reverse(const ReverseContext&) const { return Reversal::by({DropConstraint{table, name}}); }
+
 }  // namespace tandem::ops

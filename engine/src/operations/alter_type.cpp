@@ -46,4 +46,9 @@ void AlterType::apply(schema::Schema& schema) const {
       if (auto* spec = found->find_column(column)) spec->type = type;
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal AlterType::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

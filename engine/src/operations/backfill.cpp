@@ -56,4 +56,7 @@ std::string Backfill::describe() const {
 
 void Backfill::apply(schema::Schema&) const {}
 
+// What it wrote went into what expand added, and goes with it.
+Reversal Backfill::reverse(const ReverseContext&) const { return Reversal::nothing(); }
+
 }  // namespace tandem::ops

@@ -59,4 +59,7 @@ std::string CopyRows::describe() const { return fmt::format("copy rows {} -> {}"
 
 void CopyRows::apply(schema::Schema&) const {}
 
+// Its copies went into what expand added, and go with it.
+Reversal CopyRows::reverse(const ReverseContext&) const { return Reversal::nothing(); }
+
 }  // namespace tandem::ops

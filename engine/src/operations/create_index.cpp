@@ -39,4 +39,6 @@ void CreateIndex::apply(schema::Schema& schema) const {
   if (auto* found = schema.find_table(table)) found->indexes.push_back({index.name, index.columns, index.unique});
 }
 
+Reversal CreateIndex::reverse(const ReverseContext&) const { return Reversal::by({DropIndex{table, index.name}}); }
+
 }  // namespace tandem::ops

@@ -104,4 +104,12 @@ void CreateTable::apply(schema::Schema& schema) const {
   }
 }
 
+// The shadow goes first: nothing references it.
+Reversal CreateTable::reverse(const ReverseContext&) const {
+  std::vector<OperationBody> undo;
+  if (shadow) undo.push_back(DropTable{shadow_name(name)});
+  undo.push_back(DropTable{name});
+  return Reversal::by(std::move(undo));
+}
+
 }  // namespace tandem::ops

@@ -25,4 +25,6 @@ std::string CreateView::describe() const { return fmt::format("create view {}", 
 
 void CreateView::apply(schema::Schema& schema) const { schema.views.push_back({name, sql}); }
 
+Reversal CreateView::reverse(const ReverseContext&) const { return Reversal::by({DropView{name}}); }
+
 }  // namespace tandem::ops

@@ -37,4 +37,8 @@ std::string DeleteRows::describe() const { return fmt::format("delete rows from 
 
 void DeleteRows::apply(schema::Schema&) const {}
 
+Reversal DeleteRows::reverse(const ReverseContext&) const {
+  return Reversal::refused(fmt::format("delete_rows on {} deleted rows that nothing can bring back", table));
+}
+
 }  // namespace tandem::ops

@@ -43,4 +43,9 @@ void DropColumn::apply(schema::Schema& schema) const {
       std::erase_if(found->columns, [&](const schema::Column& c) { return c.name == column; });
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal DropColumn::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

@@ -34,4 +34,9 @@ void DropConstraint::apply(schema::Schema& schema) const {
   }
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal DropConstraint::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

@@ -28,4 +28,9 @@ void DropIndex::apply(schema::Schema& schema) const {
     std::erase_if(found->indexes, [&](const schema::Index& i) { return i.name == name; });
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal DropIndex::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

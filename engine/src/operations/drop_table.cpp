@@ -24,4 +24,9 @@ void DropTable::apply(schema::Schema& schema) const {
   std::erase_if(schema.triggers, [&](const schema::Trigger& t) { return t.table == name; });
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal DropTable::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

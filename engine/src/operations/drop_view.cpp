@@ -23,4 +23,9 @@ void DropView::apply(schema::Schema& schema) const {
   std::erase_if(schema.views, [&](const schema::View& v) { return v.name == name; });
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal DropView::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

@@ -37,4 +37,7 @@ std::string ForbidWrites::describe() const { return fmt::format("forbid writes t
 
 void ForbidWrites::apply(schema::Schema&) const {}
 
+// Its triggers are recorded in tandem_triggers, and the abort drops them first.
+Reversal ForbidWrites::reverse(const ReverseContext&) const { return Reversal::nothing(); }
+
 }  // namespace tandem::ops

@@ -120,4 +120,13 @@ std::string MoveRows::describe() const {
 
 void MoveRows::apply(schema::Schema&) const {}
 
+// then: keep copied its rows into what expand added, and they go with it; then: delete
+// took them out of the source, and the abort would have to move them back first.
+Reversal MoveRows::reverse(const ReverseContext&) const {
+  if (then == MoveThen::keep) return Reversal::nothing();
+  return Reversal::refused(fmt::format("move_rows from {}.{} to {}.{} (then: delete) moved rows that abort does not "
+                                       "move back yet",
+                                       from.database, from.table, to.database, to.table));
+}
+
 }  // namespace tandem::ops

@@ -5,12 +5,15 @@
 //   std::vector<Step> render(const RenderContext&) const   SQL for one dialect
 //   std::string describe() const               one line for logs and dry runs
 //   void apply(schema::Schema&) const          what it adds or removes, simulated
+//   Reversal reverse(const ReverseContext&) const   what undoes it when its version is
+//                                              aborted (DESIGN §16), or why nothing can
 // plus `kName` and `kPhases`; a migrate operation also has
 //   BatchPlan batch_plan(const RenderContext&) const   what each of its batches runs
 // and renders that plan. `Operation` below is the one variant over all of them;
 // the concept check in registry.cpp proves each type implements the interface.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -54,12 +57,24 @@ struct ColumnSpec {
   static ColumnSpec parse(FieldReader& fields);
 };
 
+struct Reversal;
+
+// What an operation's reversal may ask of the database it is undone on.
+struct ReverseContext {
+  const schema::Schema& schema;  // the live schema before the abort
+  DialectKind dialect;
+  // Whether `table`.`column` holds a NULL now (set_nullable's reversal asks). Static
+  // checks (`tandem check`) answer false: they cannot know.
+  std::function<bool(const std::string& table, const std::string& column)> holds_null;
+};
+
 #define TANDEM_OPERATION_INTERFACE(Type)                    \
   static Type parse(FieldReader& fields);                   \
   void validate(ValidationContext& context) const;          \
   std::vector<Step> render(const RenderContext& context) const; \
   std::string describe() const;                             \
-  void apply(schema::Schema& schema) const;
+  void apply(schema::Schema& schema) const;                 \
+  Reversal reverse(const ReverseContext& context) const;
 
 struct IndexSpec {
   std::string name;
@@ -321,8 +336,13 @@ struct RawSql {
   std::optional<std::string> all;  // the plain-string form: one text for every dialect
   std::map<DialectKind, std::string> per_dialect;
   std::optional<std::string> allow;
+  // `abort:`: the SQL that undoes it when its version is aborted (DESIGN §16), as a plain
+  // string for every dialect or per dialect.
+  std::optional<std::string> abort_all;
+  std::map<DialectKind, std::string> abort_per_dialect;
   // The text for `dialect`, or nullptr when the step says nothing for it.
   const std::string* text_for(DialectKind dialect) const;
+  const std::string* abort_text_for(DialectKind dialect) const;
   TANDEM_OPERATION_INTERFACE(RawSql)
 };
 
@@ -333,6 +353,19 @@ using OperationBody =
                  SyncColumn, SyncTable, ForbidWrites, Backfill, CopyRows, MoveRows, DeleteRows, DropColumn, DropTable,
                  DropIndex, DropConstraint, DropView, RenameColumn, RenameTable, SetNotNull, AlterType, RawSql>;
 
+// What undoes one operation of a version being aborted (DESIGN §16): the operations that
+// take its change back, in the order they run (none for one whose change goes with
+// others', a sync trigger, a backfill), or, when nothing can, why: the abort then refuses
+// before it changes anything.
+struct Reversal {
+  std::vector<OperationBody> undo;
+  std::optional<std::string> refusal;
+
+  static Reversal nothing() { return {}; }
+  static Reversal by(std::vector<OperationBody> operations) { return {std::move(operations), std::nullopt}; }
+  static Reversal refused(std::string why) { return {{}, std::move(why)}; }
+};
+
 struct Operation {
   OperationBody body;
   std::optional<std::string> database;  // role override
@@ -341,6 +374,7 @@ struct Operation {
   const char* name() const;
   PhaseSet phases() const;
   std::string describe() const;
+  Reversal reverse(const ReverseContext& context) const;
 };
 
 // Parses one list item `{operation_name: {...}, database?: role}`; throws Error(invalid_unit).

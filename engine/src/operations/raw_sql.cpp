@@ -84,6 +84,17 @@ RawSql RawSql::parse(FieldReader& fields) {
     if (auto text = fields.optional_string(dialect->name)) op.per_dialect[dialect->kind] = *text;
   op.allow = fields.optional_string("allow");
   if (op.allow && op.allow->empty()) fields.fail(fields.node()["allow"], "sql: 'allow' must give a reason");
+  if (YAML::Node abort = fields.optional_node("abort"); abort.IsDefined() && !abort.IsNull()) {
+    if (abort.IsScalar()) {
+      op.abort_all = abort.Scalar();
+    } else {
+      FieldReader per_dialect(abort, fields.file(), "sql abort");
+      for (const sql::Syntax* dialect : sql::syntaxes())
+        if (auto text = per_dialect.optional_string(dialect->name)) op.abort_per_dialect[dialect->kind] = *text;
+      per_dialect.finish();
+      if (op.abort_per_dialect.empty()) fields.fail(abort, "sql: 'abort' takes SQL as a string or per dialect");
+    }
+  }
   if (op.per_dialect.empty()) {
     std::vector<std::string> keys;
     for (const sql::Syntax* dialect : sql::syntaxes()) keys.push_back(dialect->name);
@@ -97,6 +108,12 @@ const std::string* RawSql::text_for(DialectKind dialect) const {
   if (all) return &*all;
   auto it = per_dialect.find(dialect);
   return it == per_dialect.end() ? nullptr : &it->second;
+}
+
+const std::string* RawSql::abort_text_for(DialectKind dialect) const {
+  if (abort_all) return &*abort_all;
+  auto it = abort_per_dialect.find(dialect);
+  return it == abort_per_dialect.end() ? nullptr : &it->second;
 }
 
 void RawSql::validate(ValidationContext& context) const {
@@ -143,5 +160,22 @@ std::string RawSql::describe() const {
 }
 
 void RawSql::apply(schema::Schema&) const {}
+
+// A step that only reads or sets the session (SELECT, SET) changed nothing to undo; any
+// other needs the unit author's `abort:` SQL, since tandem cannot know what it did.
+Reversal RawSql::reverse(const ReverseContext& context) const {
+  if (const std::string* undo = abort_text_for(context.dialect)) {
+    RawSql reversal;
+    reversal.all = *undo;
+    return Reversal::by({std::move(reversal)});
+  }
+  const std::string* text = text_for(context.dialect);
+  if (!text) return Reversal::nothing();
+  for (const auto& statement : sql::split(*text, context.dialect))
+    if (sql::classify(statement.text, context.dialect).cls != sql::StatementClass::neutral)
+      return Reversal::refused(fmt::format("raw SQL \"{}\" has no abort: key saying what undoes it",
+                                           excerpt(statement.text, context.dialect)));
+  return Reversal::nothing();
+}
 
 }  // namespace tandem::ops

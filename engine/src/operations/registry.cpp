@@ -11,7 +11,7 @@ namespace tandem::ops {
 
 template <typename T>
 concept OperationType = requires(const T op, FieldReader& fields, ValidationContext& validation,
-                                 const RenderContext& render, schema::Schema& schema) {
+                                 const RenderContext& render, schema::Schema& schema, const ReverseContext& reverse) {
   { T::kName } -> std::convertible_to<const char*>;
   { T::kPhases } -> std::convertible_to<PhaseSet>;
   { T::parse(fields) } -> std::same_as<T>;
@@ -19,6 +19,7 @@ concept OperationType = requires(const T op, FieldReader& fields, ValidationCont
   { op.render(render) } -> std::same_as<std::vector<Step>>;
   { op.describe() } -> std::same_as<std::string>;
   { op.apply(schema) } -> std::same_as<void>;
+  { op.reverse(reverse) } -> std::same_as<Reversal>;
 };
 
 // A migrate operation runs in batches: it says what each batch runs.
@@ -110,6 +111,10 @@ PhaseSet Operation::phases() const {
 
 std::string Operation::describe() const {
   return std::visit([](const auto& op) { return op.describe(); }, body);
+}
+
+Reversal Operation::reverse(const ReverseContext& context) const {
+  return std::visit([&](const auto& op) { return op.reverse(context); }, body);
 }
 
 std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderContext& context) {

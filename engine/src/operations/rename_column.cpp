@@ -36,4 +36,9 @@ void RenameColumn::apply(schema::Schema& schema) const {
       if (auto* column = found->find_column(from)) column->name = to;
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal RenameColumn::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

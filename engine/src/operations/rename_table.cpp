@@ -27,4 +27,9 @@ void RenameTable::apply(schema::Schema& schema) const {
   if (auto* found = schema.find_table(from)) found->name = to;
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal RenameTable::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

@@ -30,4 +30,9 @@ void SetNotNull::apply(schema::Schema& schema) const {
     if (auto* spec = found->find_column(column)) spec->nullable = false;
 }
 
+// An abort undoes a version before its contract starts: a contract operation never ran.
+Reversal SetNotNull::reverse(const ReverseContext&) const {
+  return Reversal::refused("contract operations are not undone: abort works only until contract starts");
+}
+
 }  // namespace tandem::ops

@@ -35,4 +35,20 @@ void SetNullable::apply(schema::Schema& schema) const {
       if (auto* spec = found->find_column(column)) spec->nullable = true;
 }
 
+// NOT NULL comes back only while no row needs the NULL the old release could not write:
+// a NULL written since (by the new release) would be lost or refused.
+Reversal SetNullable::reverse(const ReverseContext& context) const {
+  std::vector<OperationBody> undo;
+  for (const auto& name : {table, shadow_name(table)}) {
+    const auto* found = context.schema.find_table(name);
+    if (!found || !found->find_column(column)) continue;
+    if (context.holds_null(name, column))
+      return Reversal::refused(fmt::format("{}.{} holds NULLs written since it was made nullable; NOT NULL cannot come "
+                                           "back without losing them",
+                                           name, column));
+    undo.push_back(SetNotNull{name, column});
+  }
+  return Reversal::by(std::move(undo));
+}
+
 }  // namespace tandem::ops

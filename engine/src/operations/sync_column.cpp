@@ -38,4 +38,7 @@ std::string SyncColumn::describe() const {
 
 void SyncColumn::apply(schema::Schema&) const {}
 
+// Its triggers are recorded in tandem_triggers, and the abort drops them first.
+Reversal SyncColumn::reverse(const ReverseContext&) const { return Reversal::nothing(); }
+
 }  // namespace tandem::ops

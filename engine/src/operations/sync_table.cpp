@@ -53,4 +53,7 @@ std::string SyncTable::describe() const {
 
 void SyncTable::apply(schema::Schema&) const {}
 
+// Its triggers are recorded in tandem_triggers, and the abort drops them first.
+Reversal SyncTable::reverse(const ReverseContext&) const { return Reversal::nothing(); }
+
 }  // namespace tandem::ops

@@ -90,18 +90,32 @@ long long ReleaseRegistry::forget(const std::string& service, const std::string&
   return connection_.update("DELETE FROM tandem_releases WHERE service = ? AND instance = ?", {service, instance});
 }
 
-std::vector<ReleaseInstance> live_older_than(const std::vector<ReleaseInstance>& instances, long long version) {
-  // One instance heartbeats into every database it uses: reported once, naming them all.
-  std::vector<ReleaseInstance> older;
+namespace {
+
+// The live rows of `instances` that `wanted` accepts. One instance heartbeats into every
+// database it uses: reported once, naming them all.
+template <typename Wanted>
+std::vector<ReleaseInstance> live_instances(const std::vector<ReleaseInstance>& instances, Wanted wanted) {
+  std::vector<ReleaseInstance> found;
   for (const auto& instance : instances) {
-    if (!instance.live || instance.release >= version) continue;
-    auto same = std::find_if(older.begin(), older.end(), [&](const ReleaseInstance& seen) {
+    if (!instance.live || !wanted(instance)) continue;
+    auto same = std::find_if(found.begin(), found.end(), [&](const ReleaseInstance& seen) {
       return seen.service == instance.service && seen.instance == instance.instance;
     });
-    if (same == older.end()) older.push_back(instance);
+    if (same == found.end()) found.push_back(instance);
     else same->database += ", " + instance.database;
   }
-  return older;
+  return found;
+}
+
+}  // namespace
+
+std::vector<ReleaseInstance> live_older_than(const std::vector<ReleaseInstance>& instances, long long version) {
+  return live_instances(instances, [&](const ReleaseInstance& instance) { return instance.release < version; });
+}
+
+std::vector<ReleaseInstance> live_at_or_after(const std::vector<ReleaseInstance>& instances, long long version) {
+  return live_instances(instances, [&](const ReleaseInstance& instance) { return instance.release >= version; });
 }
 
 std::string describe_instance(const ReleaseInstance& instance) {

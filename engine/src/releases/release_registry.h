@@ -31,6 +31,9 @@ class ReleaseRegistry {
 // Live rows of `instances` whose release is older than `version`, one per instance (its
 // `database` then names every database holding its row).
 std::vector<ReleaseInstance> live_older_than(const std::vector<ReleaseInstance>& instances, long long version);
+// Live rows of `instances` whose release is `version` or newer, one per instance: what an
+// abort of `version` would take the schema away from (DESIGN §16).
+std::vector<ReleaseInstance> live_at_or_after(const std::vector<ReleaseInstance>& instances, long long version);
 // "nova-api/host1:4242 (release 9, host host1, pid 4242, last heartbeat 2026-11-21T09:00:05Z, 12 s ago, on api)"
 std::string describe_instance(const ReleaseInstance& instance);
 

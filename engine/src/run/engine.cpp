@@ -16,6 +16,7 @@
 #include "dialect/dialect.h"
 #include "dialect/lock_retry.h"
 #include "releases/release_registry.h"
+#include "run/abort_runner.h"
 #include "run/repair.h"
 #include "run/unit_runner.h"
 #include "state/state_store.h"
@@ -409,6 +410,223 @@ struct Engine::Impl {
     return report;
   }
 
+  // DESIGN §16: the newest version whose expand ran and whose contract did not, undone on
+  // every selected database that expanded it. Everything that could refuse (an operation
+  // that cannot be undone, a contract that started, a live release that needs the version)
+  // is checked on every database before any of them changes.
+  RunReport abort(const RunOptions& options) {
+    const auto targets = selected(options);
+    std::vector<Open> all;
+    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run, options.dry_run));
+    auto is_target = [&](const Open& database) {
+      return std::find(targets.begin(), targets.end(), database.target) != targets.end();
+    };
+    if (!options.dry_run) {
+      const std::string holder = holder_description();
+      for (auto& database : all)
+        if (is_target(database)) {
+          database.lock = database.connection->lock(options.wait, holder);
+          database.connection->set_lock_timeout(options.lock_timeout);
+          StateStore state(*database.connection);
+          state.ensure();
+          state.close_dead_runs();
+          database.versions = state.versions();
+          verify_checksums(database);
+        }
+    }
+    check_not_ahead(all);
+    // N: the newest expand anywhere, or an abort that stopped part-way (its database may
+    // already stand at N-1).
+    long long version = 0;
+    std::map<const Open*, std::vector<long long>> stopped;
+    for (auto& database : all) {
+      if (!database.connection) continue;
+      StateStore state(*database.connection);
+      if (!state.exists()) continue;
+      version = std::max(version, database.versions.at(Phase::expand));
+      stopped[&database] = state.aborts_in_progress();
+      for (long long part_way : stopped[&database]) version = std::max(version, part_way);
+    }
+    auto resuming = [&](const Open& database) {
+      const auto& versions = stopped[&database];
+      return std::find(versions.begin(), versions.end(), version) != versions.end();
+    };
+    const Unit* expand = repositories.find(Phase::expand, version);
+    const Unit* migrate = repositories.find(Phase::migrate, version);
+    const Unit* contract = repositories.find(Phase::contract, version);
+    std::vector<std::string> contracted;
+    for (auto& database : all) {
+      if (!database.connection || !contract) continue;
+      StateStore state(*database.connection);
+      if (database.versions.at(Phase::contract) >= version ||
+          (state.exists() && state.journal(Phase::contract, contract->version)))
+        contracted.push_back(database.target->name);
+    }
+    const bool all_contracted = std::all_of(all.begin(), all.end(), [&](const Open& database) {
+      return database.versions.at(Phase::contract) >= version;
+    });
+    if (!expand || all_contracted) {
+      if (options.to)
+        throw Error(ErrorKind::usage, fmt::format("--to {}: no version is in flight (every expanded version has been "
+                                                  "contracted), so there is nothing to abort",
+                                                  *options.to));
+      return {};
+    }
+    if (options.to && *options.to != version)
+      throw Error(ErrorKind::usage,
+                  fmt::format("--to {}: the version in flight is {:03} (the newest whose expand ran and whose contract "
+                              "did not); abort undoes that one first",
+                              *options.to, version));
+    // A journaled expand of N+1 stopped part-way holds steps the abort of N knows nothing of.
+    if (const Unit* next = repositories.find(Phase::expand, version + 1))
+      for (auto& database : all) {
+        if (!database.connection) continue;
+        StateStore state(*database.connection);
+        if (state.exists() && state.journal(Phase::expand, next->version))
+          throw Error(ErrorKind::out_of_order,
+                      fmt::format("expand {} is half applied on {}: resume it with `tandem expand` (then abort {} "
+                                  "first) or undo it with `tandem repair`; nothing was aborted",
+                                  next->version, database.target->name, next->version))
+              .with_file(next->path);
+      }
+    if (!contracted.empty())
+      throw Error(ErrorKind::out_of_order,
+                  fmt::format("contract {} has started on {}: abort can only undo a version before its contract "
+                              "starts; nothing was aborted",
+                              expand->version, fmt::join(contracted, ", ")));
+    guard_abort_against_releases(all, is_target, *expand, options);
+
+    struct Pending {
+      Open* database;
+      AbortUnits units;
+      AbortPlan plan;
+    };
+    std::vector<Pending> pending;
+    std::vector<Error> refusals;
+    for (auto& database : all) {
+      if (!is_target(database) || !database.connection) continue;
+      if (database.versions.at(Phase::expand) < version && !resuming(database)) continue;
+      Connection& connection = *database.connection;
+      StateStore state(connection);
+      const auto migrate_status = state.last_status(Phase::migrate, migrate->version);
+      const bool migrated = database.versions.at(Phase::migrate) >= version ||
+                            (migrate_status && *migrate_status != RunStatus::aborted);
+      AbortUnits units{expand, migrated ? migrate : nullptr};
+      const schema::Schema live = connection.snapshot();
+      const SqlRenderer& sql = connection.renderer();
+      const ops::ReverseContext context{live, connection.kind(), [&](const std::string& table, const std::string& column) {
+                                          return !connection
+                                                      .query(fmt::format("SELECT 1 FROM {} WHERE {} IS NULL LIMIT 1",
+                                                                         sql.quote(table), sql.quote(column)))
+                                                      .empty();
+                                        }};
+      AbortPlan plan = plan_abort(units, database.target->role, context, state.triggers_of(expand->version));
+      for (auto& refusal : plan.refusals) refusals.push_back(std::move(refusal));
+      pending.push_back({&database, units, std::move(plan)});
+    }
+    if (!refusals.empty()) {
+      std::vector<std::string> lines;
+      for (const auto& refusal : refusals) lines.push_back(refusal.describe());
+      throw Error(ErrorKind::step_failed, fmt::format("{}\nnothing was aborted", fmt::join(lines, "\n")))
+          .with_file(*refusals.front().file(), refusals.front().line());
+    }
+    // The cells first, then the api database and other single roles.
+    std::stable_partition(pending.begin(), pending.end(),
+                          [](const Pending& entry) { return entry.database->target->role == roles::cell; });
+    RunReport report;
+    if (options.dry_run) {
+      for (auto& entry : pending) {
+        Open& database = *entry.database;
+        UnitOutcome outcome{database.target->name, Phase::expand, expand->version, expand->name, UnitStatus::dry_run};
+        for (const auto& step : render_abort(entry.plan, database.connection->renderer(), expand->version, database.simulated))
+          outcome.sql.push_back(step.sql);
+        if (options.on_event) {
+          options.on_event(fmt::format("-- {}: abort {} {} ({})", database.target->name, expand->version, expand->name,
+                                       database.target->url.redacted()));
+          for (const auto& statement : outcome.sql) options.on_event(statement + ";");
+        }
+        report.units.push_back(std::move(outcome));
+      }
+      return report;
+    }
+    std::mutex results;
+    std::vector<std::string> failures;
+    std::optional<Error> first_failure;
+    RunSettings settings = settings_for(options);
+    if (options.on_event)
+      settings.on_event = [&](const std::string& line) {
+        std::lock_guard<std::mutex> lock(results);
+        options.on_event(line);
+      };
+    auto run_one = [&](Pending& entry) {
+      try {
+        UnitOutcome outcome = AbortRunner(*entry.database->connection, *entry.database->target, settings)
+                                  .run(entry.units, entry.plan);
+        std::lock_guard<std::mutex> lock(results);
+        report.units.push_back(std::move(outcome));
+      } catch (const Error& error) {
+        std::lock_guard<std::mutex> lock(results);
+        failures.push_back(fmt::format("{}: {}", entry.database->target->name, error.describe()));
+        if (!first_failure) first_failure = error;
+      }
+    };
+    const auto first_single = std::find_if(pending.begin(), pending.end(), [](const Pending& entry) {
+      return entry.database->target->role != roles::cell;
+    });
+    const size_t cells = static_cast<size_t>(first_single - pending.begin());
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> workers;
+    const size_t jobs = std::min<size_t>(std::max(options.jobs, 1), cells);
+    for (size_t worker = 0; worker < jobs; ++worker)
+      workers.emplace_back([&] {
+        for (size_t i = next++; i < cells; i = next++) run_one(pending[i]);
+      });
+    for (auto& worker : workers) worker.join();
+    // The api database keeps what the cells still need until every cell is undone.
+    for (size_t i = cells; i < pending.size() && failures.empty(); ++i) run_one(pending[i]);
+    if (failures.empty()) return report;
+    if (pending.size() == 1) throw *first_failure;
+    throw Error(first_failure->kind(),
+                fmt::format("abort {} failed on {} database{}; run it again once fixed (it resumes):\n  {}",
+                            expand->version, failures.size(), failures.size() == 1 ? "" : "s",
+                            fmt::join(failures, "\n  ")));
+  }
+
+  // DESIGN §16: an abort of N takes away what release N and newer read, so it waits until
+  // none of them runs; --ignore-releases runs it and leaves a releases_ignored row.
+  template <typename IsTarget>
+  void guard_abort_against_releases(std::vector<Open>& all, IsTarget is_target, const Unit& expand,
+                                    const RunOptions& options) {
+    const auto blocking = live_at_or_after(releases_of(all), expand.number);
+    if (blocking.empty()) return;
+    std::vector<std::string> lines;
+    for (const auto& instance : blocking)
+      if (lines.size() < 10) lines.push_back(describe_instance(instance));
+    if (blocking.size() > lines.size())
+      lines.push_back(fmt::format("and {} more (tandem release list shows them all)", blocking.size() - lines.size()));
+    if (options.dry_run) {
+      if (options.on_event)
+        options.on_event(fmt::format("-- abort {} would be refused{}: releases that need it still run:\n--   {}",
+                                     expand.version, options.ignore_releases ? " without --ignore-releases" : "",
+                                     fmt::join(lines, "\n--   ")));
+      return;
+    }
+    if (!options.ignore_releases)
+      throw Error(ErrorKind::release_running,
+                  fmt::format("abort {} would take away what release {} and newer read, and {} of them still run:\n  "
+                              "{}\nnothing was aborted. Roll the application back first (a row goes stale once its "
+                              "ttl has passed since its last heartbeat), `tandem release forget SERVICE/INSTANCE` one "
+                              "that will never heartbeat again, or run with --ignore-releases",
+                              expand.version, expand.version, blocking.size(), fmt::join(lines, "\n  ")));
+    for (auto& database : all) {
+      if (!is_target(database)) continue;
+      StateStore state(*database.connection);
+      state.record_releases_ignored(Phase::expand, expand.version, expand.name, expand.checksum,
+                                    fmt::format("abort run with --ignore-releases while these ran: {}",
+                                                fmt::join(lines, "; ")));
+    }
+  }
+
   // Throws when some database of the deployment has not finished `previous`, the version
   // before `unit`, in `phase`: a run narrowed by --database or --cell may bring its
   // databases up to the others, never past them.
@@ -541,6 +759,10 @@ struct Engine::Impl {
           status.problems.push_back(line + fmt::format(", and {} was edited since: run `tandem repair` first",
                                                        unit->path));
       }
+      for (const auto& [version, when] : state.aborted_versions())
+        if (std::stoll(version) > v.at(Phase::expand))
+          status.aborted.push_back(fmt::format("version {} was aborted at {}; `tandem expand` runs it again", version,
+                                               when));
       for (const auto& trigger : database.connection->snapshot().triggers) {
         if (!schema::is_tandem_trigger(trigger.name)) continue;
         const auto records = state.all_triggers();
@@ -569,6 +791,8 @@ Engine::~Engine() = default;
 RunReport Engine::run(Phase phase, const RunOptions& options) { return impl_->run({phase}, options, true); }
 
 RunReport Engine::repair(const RunOptions& options) { return impl_->repair(options); }
+
+RunReport Engine::abort(const RunOptions& options) { return impl_->abort(options); }
 
 RunReport Engine::upgrade(const RunOptions& options) {
   return impl_->run({Phase::expand, Phase::migrate, Phase::contract}, options, false);
@@ -609,6 +833,7 @@ const char* unit_status_name(UnitStatus status) {
     case UnitStatus::dry_run: return "dry-run";
     case UnitStatus::incomplete: return "incomplete";
     case UnitStatus::repaired: return "repaired";
+    case UnitStatus::aborted: return "aborted";
   }
   return "?";
 }

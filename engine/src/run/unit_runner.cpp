@@ -16,24 +16,6 @@ namespace tandem {
 
 namespace {
 
-nlohmann::json step_to_json(const Step& step) {
-  nlohmann::json installs = nlohmann::json::array();
-  for (const auto& record : step.installs)
-    installs.push_back({{"trigger", record.trigger}, {"table", record.table}, {"function", record.function}});
-  return {{"sql", step.sql},
-          {"transactional", step.transactional},
-          {"rebuilds_table", step.rebuilds_table},
-          {"installs", installs}};
-}
-
-Step step_from_json(const nlohmann::json& in) {
-  Step step(in.at("sql").get<std::string>(), in.value("transactional", true));
-  step.rebuilds_table = in.value("rebuilds_table", false);
-  for (const auto& record : in.value("installs", nlohmann::json::array()))
-    step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
-  return step;
-}
-
 std::vector<Step> render(const Unit& unit, const ops::Operation& operation, const RenderContext& context) {
   try {
     return std::visit([&](const auto& op) { return op.render(context); }, operation.body);
@@ -54,6 +36,24 @@ void record_failed(StateStore& state, long long history_id, int step, const Erro
 }
 
 }  // namespace
+
+nlohmann::json step_to_json(const Step& step) {
+  nlohmann::json installs = nlohmann::json::array();
+  for (const auto& record : step.installs)
+    installs.push_back({{"trigger", record.trigger}, {"table", record.table}, {"function", record.function}});
+  return {{"sql", step.sql},
+          {"transactional", step.transactional},
+          {"rebuilds_table", step.rebuilds_table},
+          {"installs", installs}};
+}
+
+Step step_from_json(const nlohmann::json& in) {
+  Step step(in.at("sql").get<std::string>(), in.value("transactional", true));
+  step.rebuilds_table = in.value("rebuilds_table", false);
+  for (const auto& record : in.value("installs", nlohmann::json::array()))
+    step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
+  return step;
+}
 
 std::vector<Step> plan_unit(const Unit& unit, const std::string& role, const SqlRenderer& sql, schema::Schema& schema,
                             const std::vector<TriggerRecord>& triggers_to_drop, bool install_triggers) {

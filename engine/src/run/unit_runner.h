@@ -8,6 +8,8 @@
 // DDL that loses a lock fight is retried with backoff.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "batch/batch_runner.h"
@@ -17,6 +19,10 @@
 #include "unit/unit.h"
 
 namespace tandem {
+
+// A step as a journal stores it, and back.
+nlohmann::json step_to_json(const Step& step);
+Step step_from_json(const nlohmann::json& in);
 
 // The unit's steps for a database of `role`, rendered against `schema` (simulated as the
 // unit goes: `schema` ends as the unit would leave it), starting with the removal of

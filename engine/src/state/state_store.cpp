@@ -30,6 +30,7 @@ const char* status_name(RunStatus status) {
     case RunStatus::repaired: return "repaired";
     case RunStatus::releases_ignored: return "releases_ignored";
     case RunStatus::baselined: return "baselined";
+    case RunStatus::aborted: return "aborted";
   }
   return "failed";
 }
@@ -37,7 +38,7 @@ const char* status_name(RunStatus status) {
 std::optional<RunStatus> parse_status(const std::string& text) {
   for (RunStatus status : {RunStatus::running, RunStatus::done, RunStatus::failed, RunStatus::incomplete,
                            RunStatus::interrupted, RunStatus::repaired, RunStatus::releases_ignored,
-                           RunStatus::baselined})
+                           RunStatus::baselined, RunStatus::aborted})
     if (text == status_name(status)) return status;
   return std::nullopt;
 }
@@ -127,10 +128,16 @@ void StateStore::set_version(Phase phase, long long version) {
 std::map<std::pair<Phase, long long>, std::string> StateStore::applied_checksums() {
   std::map<std::pair<Phase, long long>, std::string> result;
   for (const auto& row :
-       connection_.query("SELECT phase, version, checksum FROM tandem_history WHERE status IN (?, ?) ORDER BY id",
-                         {status_name(RunStatus::done), status_name(RunStatus::baselined)}))
-    if (auto phase = parse_phase(row[0].value_or("")))
-      result[{*phase, std::stoll(row[1].value_or("0"))}] = row[2].value_or("");
+       connection_.query("SELECT phase, version, checksum, status FROM tandem_history WHERE status IN (?, ?, ?) ORDER BY id",
+                         {status_name(RunStatus::done), status_name(RunStatus::baselined),
+                          status_name(RunStatus::aborted)}))
+    if (auto phase = parse_phase(row[0].value_or(""))) {
+      const std::pair<Phase, long long> key{*phase, std::stoll(row[1].value_or("0"))};
+      if (row[3].value_or("") == status_name(RunStatus::aborted))
+        result.erase(key);
+      else
+        result[key] = row[2].value_or("");
+    }
   return result;
 }
 
@@ -179,6 +186,25 @@ void StateStore::record_releases_ignored(Phase phase, const std::string& version
   finish_history(id, RunStatus::releases_ignored, 0, releases);
 }
 
+void StateStore::record_aborted(Phase phase, const std::string& version, const std::string& name,
+                                const std::string& checksum, const std::string& note) {
+  const long long id = start_history(phase, version, name, checksum);
+  finish_history(id, RunStatus::aborted, 0, note);
+}
+
+std::vector<std::pair<std::string, std::string>> StateStore::aborted_versions() {
+  std::map<std::string, std::pair<std::string, std::string>> latest;  // version -> (status, when)
+  for (const auto& row : connection_.query(
+           "SELECT version, status, finished_at FROM tandem_history WHERE phase = ? AND status IN (?, ?, ?) ORDER BY id",
+           {phase_name(Phase::expand), status_name(RunStatus::done), status_name(RunStatus::baselined),
+            status_name(RunStatus::aborted)}))
+    latest[row[0].value_or("")] = {row[1].value_or(""), row[2].value_or("")};
+  std::vector<std::pair<std::string, std::string>> aborted;
+  for (const auto& [version, last] : latest)
+    if (last.first == status_name(RunStatus::aborted)) aborted.emplace_back(version, last.second);
+  return aborted;
+}
+
 std::vector<HistoryEntry> StateStore::history() {
   std::vector<HistoryEntry> entries;
   for (const auto& row : connection_.query(
@@ -208,29 +234,60 @@ schema::Schema StateStore::Journal::before() const {
 
 size_t StateStore::Journal::step_count() const { return nlohmann::json::parse(plan).size(); }
 
-std::optional<StateStore::Journal> StateStore::journal(Phase phase, const std::string& version) {
+namespace {
+// The key of abort journals in tandem_journal's phase column: no phase is named so.
+constexpr const char* kAbortJournal = "abort";
+}  // namespace
+
+std::optional<StateStore::Journal> StateStore::journal_of(const std::string& key, const std::string& version) {
   auto rows = connection_.query(
-      "SELECT checksum, step, plan, before_schema FROM tandem_journal WHERE phase = ? AND version = ?",
-      {phase_name(phase), version});
+      "SELECT checksum, step, plan, before_schema FROM tandem_journal WHERE phase = ? AND version = ?", {key, version});
   if (rows.empty()) return std::nullopt;
   return Journal{rows[0][0].value_or(""), std::stoi(rows[0][1].value_or("0")), rows[0][2].value_or("[]"),
                  rows[0][3].value_or("{}")};
 }
 
-void StateStore::save_journal(Phase phase, const std::string& version, const Journal& journal) {
-  forget_journal(phase, version);
+void StateStore::save_journal_of(const std::string& key, const std::string& version, const Journal& journal) {
+  forget_journal_of(key, version);
   connection_.update(
       "INSERT INTO tandem_journal (phase, version, checksum, step, plan, before_schema) VALUES (?, ?, ?, ?, ?, ?)",
-      {phase_name(phase), version, journal.checksum, std::to_string(journal.step), journal.plan, journal.before_schema});
+      {key, version, journal.checksum, std::to_string(journal.step), journal.plan, journal.before_schema});
 }
 
-void StateStore::journal_step(Phase phase, const std::string& version, int step) {
+void StateStore::journal_step_of(const std::string& key, const std::string& version, int step) {
   connection_.update("UPDATE tandem_journal SET step = ? WHERE phase = ? AND version = ?",
-                     {std::to_string(step), phase_name(phase), version});
+                     {std::to_string(step), key, version});
 }
 
-void StateStore::forget_journal(Phase phase, const std::string& version) {
-  connection_.update("DELETE FROM tandem_journal WHERE phase = ? AND version = ?", {phase_name(phase), version});
+void StateStore::forget_journal_of(const std::string& key, const std::string& version) {
+  connection_.update("DELETE FROM tandem_journal WHERE phase = ? AND version = ?", {key, version});
+}
+
+std::optional<StateStore::Journal> StateStore::journal(Phase phase, const std::string& version) {
+  return journal_of(phase_name(phase), version);
+}
+void StateStore::save_journal(Phase phase, const std::string& version, const Journal& journal) {
+  save_journal_of(phase_name(phase), version, journal);
+}
+void StateStore::journal_step(Phase phase, const std::string& version, int step) {
+  journal_step_of(phase_name(phase), version, step);
+}
+void StateStore::forget_journal(Phase phase, const std::string& version) { forget_journal_of(phase_name(phase), version); }
+
+std::optional<StateStore::Journal> StateStore::abort_journal(const std::string& version) {
+  return journal_of(kAbortJournal, version);
+}
+void StateStore::save_abort_journal(const std::string& version, const Journal& journal) {
+  save_journal_of(kAbortJournal, version, journal);
+}
+void StateStore::abort_journal_step(const std::string& version, int step) { journal_step_of(kAbortJournal, version, step); }
+void StateStore::forget_abort_journal(const std::string& version) { forget_journal_of(kAbortJournal, version); }
+
+std::vector<long long> StateStore::aborts_in_progress() {
+  std::vector<long long> versions;
+  for (const auto& row : connection_.query("SELECT version FROM tandem_journal WHERE phase = ?", {kAbortJournal}))
+    versions.push_back(std::stoll(row[0].value_or("0")));
+  return versions;
 }
 
 std::optional<StateStore::Progress> StateStore::progress(Phase phase, const std::string& version, int operation) {
@@ -259,6 +316,10 @@ void StateStore::save_progress(Phase phase, const std::string& version, int oper
                   connection_.renderer().quote("cursor")),
       {phase_name(phase), version, std::to_string(operation), progress.cursor, std::to_string(progress.rows_done),
        std::to_string(progress.rows_found), progress.done ? "1" : "0", utc_now()});
+}
+
+void StateStore::forget_progress(Phase phase, const std::string& version) {
+  connection_.update("DELETE FROM tandem_progress WHERE phase = ? AND version = ?", {phase_name(phase), version});
 }
 
 void StateStore::record_trigger(const std::string& version, const TriggerRecord& record) {

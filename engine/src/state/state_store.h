@@ -19,7 +19,9 @@ namespace tandem {
 // releases_ignored: not a run but a note beside one, that contract ran with
 // --ignore-releases (DESIGN §15).
 // baselined: recorded by `baseline` (DESIGN §17), never run by tandem; it counts as done.
-enum class RunStatus { running, done, failed, incomplete, interrupted, repaired, releases_ignored, baselined };
+// aborted: `abort` undid the unit (DESIGN §16); its done row no longer counts as applied,
+// so the unit may be edited and run again.
+enum class RunStatus { running, done, failed, incomplete, interrupted, repaired, releases_ignored, baselined, aborted };
 
 const char* status_name(RunStatus status);
 // The status a stored text names, or nullopt for any other text.
@@ -42,7 +44,8 @@ class StateStore {
   std::map<Phase, long long> versions();
   void set_version(Phase phase, long long version);
 
-  // Checksums of units applied (status done), keyed by phase and version number.
+  // Checksums of units applied (status done or baselined, and no abort since), keyed by
+  // phase and version number.
   std::map<std::pair<Phase, long long>, std::string> applied_checksums();
 
   long long start_history(Phase phase, const std::string& version, const std::string& name, const std::string& checksum);
@@ -58,6 +61,11 @@ class StateStore {
   void record_releases_ignored(Phase phase, const std::string& version, const std::string& name,
                                const std::string& checksum, const std::string& releases);
   std::vector<HistoryEntry> history();
+  // `abort` undid this unit: a row of its own (status aborted) after the unit's runs.
+  void record_aborted(Phase phase, const std::string& version, const std::string& name, const std::string& checksum,
+                      const std::string& note);
+  // Versions whose expand was aborted and has not run again since, with when.
+  std::vector<std::pair<std::string, std::string>> aborted_versions();
 
   // The plan of a unit whose steps cannot share one transaction: its steps, how many
   // are done, and the schema from before it, so a killed run resumes where it stopped.
@@ -74,6 +82,14 @@ class StateStore {
   void save_journal(Phase phase, const std::string& version, const Journal& journal);
   void journal_step(Phase phase, const std::string& version, int step);
   void forget_journal(Phase phase, const std::string& version);
+  // The journal of an abort of `version` (DESIGN §16) where its steps cannot share one
+  // transaction, kept beside the phases' own.
+  std::optional<Journal> abort_journal(const std::string& version);
+  void save_abort_journal(const std::string& version, const Journal& journal);
+  void abort_journal_step(const std::string& version, int step);
+  void forget_abort_journal(const std::string& version);
+  // The versions an abort stopped part-way on (journaled and not finished).
+  std::vector<long long> aborts_in_progress();
 
   // How far one batched operation has got; the cursor is tandem's own JSON.
   struct Progress {
@@ -84,6 +100,8 @@ class StateStore {
   };
   std::optional<Progress> progress(Phase phase, const std::string& version, int operation);
   void save_progress(Phase phase, const std::string& version, int operation, const Progress& progress);
+  // Forgets every operation's progress of a unit (an abort: its next run starts afresh).
+  void forget_progress(Phase phase, const std::string& version);
 
   void record_trigger(const std::string& version, const TriggerRecord& record);
   std::vector<TriggerRecord> triggers_of(const std::string& version);
@@ -91,6 +109,12 @@ class StateStore {
   void forget_triggers(const std::string& version);
 
  private:
+  // Journals are keyed by a phase's name, or kAbortJournal.
+  std::optional<Journal> journal_of(const std::string& key, const std::string& version);
+  void save_journal_of(const std::string& key, const std::string& version, const Journal& journal);
+  void journal_step_of(const std::string& key, const std::string& version, int step);
+  void forget_journal_of(const std::string& key, const std::string& version);
+
   Connection& connection_;
 };
 

@@ -12,6 +12,7 @@
 #include "operations/common.h"
 #include "operations/field_reader.h"
 #include "tandem/deployment.h"
+#include "sql/syntax.h"
 #include "tandem/error.h"
 #include "unit/unit.h"
 #include "yaml_document.h"
@@ -213,6 +214,31 @@ Repositories load_repositories_or_throw(const fs::path& root) {
   return repositories;
 }
 
+namespace {
+
+// DESIGN §16: an operation nothing can undo makes its version impossible to abort, which
+// the author should know before it ships. Judged on every dialect, with no data (a
+// set_nullable column's NULLs are only known when the abort runs).
+void warn_if_abort_impossible(const ops::Operation& operation, const ops::ValidationContext& context) {
+  const schema::Schema empty;
+  for (const sql::Syntax* dialect : sql::syntaxes()) {
+    const ops::ReverseContext reverse{empty, dialect->kind, [](const std::string&, const std::string&) { return false; }};
+    if (auto refusal = operation.reverse(reverse).refusal) {
+      context.warning("cannot-abort", fmt::format("version {}: {} ({}) makes the version impossible to abort: {}",
+                                                  context.version, operation.name(), operation.describe(), *refusal));
+      return;
+    }
+  }
+}
+
+size_t error_count(const Findings& findings) {
+  size_t count = 0;
+  for (const auto& finding : findings.items()) count += finding.severity == Severity::error;
+  return count;
+}
+
+}  // namespace
+
 void validate_units(const Repositories& repositories, Findings& findings) {
   std::string migrated_text;
   for (const auto& version : repositories.versions)
@@ -259,7 +285,11 @@ void validate_units(const Repositories& repositories, Findings& findings) {
                                     expand_op ? "expand" : migrate_op ? "migrate" : "contract"));
           continue;
         }
+        const size_t errors_before = error_count(findings);
         std::visit([&](const auto& op) { op.validate(context); }, operation.body);
+        // An operation that already breaks a rule will not run as written: no abort to warn of.
+        if (phase != Phase::contract && error_count(findings) == errors_before)
+          warn_if_abort_impossible(operation, context);
       }
     }
 }

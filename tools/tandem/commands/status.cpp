@@ -53,6 +53,7 @@ int run_status(const CommandLine& line) {
                      {"code", static_cast<int>(database.readiness)},
                      {"problems", database.problems},
                      {"half_applied", database.half_applied},
+                     {"aborted", database.aborted},
                      {"releases", [&] {
                         nlohmann::json releases = nlohmann::json::array();
                         for (const auto& instance : database.releases) releases.push_back(release_json(instance));
@@ -72,6 +73,7 @@ int run_status(const CommandLine& line) {
                                readiness_text(database.readiness));
       for (const auto& problem : database.problems) std::cout << "    ! " << problem << "\n";
       for (const auto& unit : database.half_applied) std::cout << "    ~ " << unit << "\n";
+      for (const auto& version : database.aborted) std::cout << "    x " << version << "\n";
       for (const auto& instance : database.releases)
         std::cout << fmt::format("    {} release {:03} {}/{} (host {}, pid {}), last heartbeat {} s ago\n",
                                  instance.live ? "live " : "stale", instance.release, instance.service,
