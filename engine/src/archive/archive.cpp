@@ -66,6 +66,7 @@ class TableArchiver {
     while (moved < budget && !exhausted) {
       const long long limit = std::min(kBatchRows, budget - moved);
       batches.before_batch();
+      const auto started = std::chrono::steady_clock::now();
       std::vector<TableCount> counts;
       pending_.clear();
       connection_.begin();
@@ -91,6 +92,10 @@ class TableArchiver {
       // After the commit: a crash before these deletes leaves the values in the shadow,
       // where the next run's sweep finds them (also_delete.h).
       for (const auto& [rule, values] : pending_) also_delete_.remove(*rule, values, report.also_deleted);
+      // SQLite: a writer waiting for the write lock gets it in time (dialect.h).
+      const auto pause = connection_.writer_pause(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started));
+      if (pause.count() > 0) std::this_thread::sleep_for(pause);
     }
     if (exhausted) cursor = BatchCursor{};
     return moved;
@@ -303,6 +308,8 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     // What an earlier run archived but stopped before deleting elsewhere.
     also_delete.sweep(connection, snapshot, report.also_deleted);
     for (const auto& statement : connection.renderer().archive_session()) connection.execute(statement);
+    // SQLite: no fsync per batch while no other connection writes (dialect.h).
+    const BatchWalk walk(connection);
     std::vector<BatchCursor> cursors(plan.tables.size());
     long long moved = 0;
     // Until a round moves nothing: a round that went on from a table's cursor and moved

@@ -259,16 +259,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
   };
 
   // The dialect may relax what many small commits cost for the walk's length.
-  struct WalkScope {
-    Connection& connection;
-    explicit WalkScope(Connection& c) : connection(c) { connection.batch_walk(true); }
-    ~WalkScope() {
-      try {
-        connection.batch_walk(false);
-      } catch (...) {  // the walk's own error, if any, is the one to report
-      }
-    }
-  } walk_scope(connection_);
+  const BatchWalk walk_scope(connection_);
   while (!budget_.spent()) {
     const auto batch_started = std::chrono::steady_clock::now();
     std::optional<long long> changed;

@@ -146,6 +146,24 @@ class Connection {
   virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
 };
 
+// A walk of many small batches (migrate's, archive's) on `connection`: batch_walk(true)
+// when made, batch_walk(false) when destroyed, also while an error unwinds.
+class BatchWalk {
+ public:
+  explicit BatchWalk(Connection& connection) : connection_(connection) { connection_.batch_walk(true); }
+  ~BatchWalk() {
+    try {
+      connection_.batch_walk(false);
+    } catch (...) {  // the walk's own error, if any, is the one to report
+    }
+  }
+  BatchWalk(const BatchWalk&) = delete;
+  BatchWalk& operator=(const BatchWalk&) = delete;
+
+ private:
+  Connection& connection_;
+};
+
 // How a connection opens its database. Commands that only read (status, history,
 // inspect, compare, dry runs) open SQLite read-only: a mistyped path is reported as
 // missing instead of becoming an empty database. Server databases are never created by
