@@ -75,6 +75,26 @@ struct Engine::Impl {
     return deployment.select(options.role, options.database);
   }
 
+  // Every database of the deployment, opened; those in `targets` (but for a dry run)
+  // locked, their state tables made and read, dead runs closed, checksums verified.
+  std::vector<Open> open_all(const RunOptions& options, const std::vector<const DatabaseTarget*>& targets) {
+    std::vector<Open> all;
+    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run, options.dry_run));
+    if (options.dry_run) return all;
+    const std::string holder = holder_description();
+    for (auto& database : all) {
+      if (std::find(targets.begin(), targets.end(), database.target) == targets.end()) continue;
+      database.lock = database.connection->lock(options.wait, holder);
+      database.connection->set_lock_timeout(options.lock_timeout);
+      StateStore state(*database.connection);
+      state.ensure();
+      state.close_dead_runs();
+      database.versions = state.versions();
+      verify_checksums(database);
+    }
+    return all;
+  }
+
   // `read_only`: for a dry run or a status, which change nothing.
   Open open(const DatabaseTarget& target, bool dry_run, bool read_only) {
     Open database;
@@ -200,24 +220,10 @@ struct Engine::Impl {
     const long long last = last_version(options);
     check_roles(0, last);
     const auto targets = selected(options);
-    std::vector<Open> all;
-    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run, options.dry_run));
     auto is_target = [&](const Open& database) {
       return std::find(targets.begin(), targets.end(), database.target) != targets.end();
     };
-    if (!options.dry_run) {
-      const std::string holder = holder_description();
-      for (auto& database : all)
-        if (is_target(database)) {
-          database.lock = database.connection->lock(options.wait, holder);
-          database.connection->set_lock_timeout(options.lock_timeout);
-          StateStore state(*database.connection);
-          state.ensure();
-          state.close_dead_runs();
-          database.versions = state.versions();
-          verify_checksums(database);
-        }
-    }
+    std::vector<Open> all = open_all(options, targets);
     check_not_ahead(all);
     if (std::find(phases.begin(), phases.end(), Phase::contract) != phases.end())
       guard_contract_against_releases(all, is_target, last, options);
@@ -416,24 +422,10 @@ struct Engine::Impl {
   // is checked on every database before any of them changes.
   RunReport abort(const RunOptions& options) {
     const auto targets = selected(options);
-    std::vector<Open> all;
-    for (const auto& target : deployment.databases) all.push_back(open(target, options.dry_run, options.dry_run));
     auto is_target = [&](const Open& database) {
       return std::find(targets.begin(), targets.end(), database.target) != targets.end();
     };
-    if (!options.dry_run) {
-      const std::string holder = holder_description();
-      for (auto& database : all)
-        if (is_target(database)) {
-          database.lock = database.connection->lock(options.wait, holder);
-          database.connection->set_lock_timeout(options.lock_timeout);
-          StateStore state(*database.connection);
-          state.ensure();
-          state.close_dead_runs();
-          database.versions = state.versions();
-          verify_checksums(database);
-        }
-    }
+    std::vector<Open> all = open_all(options, targets);
     check_not_ahead(all);
     // N: the newest expand anywhere, or an abort that stopped part-way (its database may
     // already stand at N-1).
