@@ -14,7 +14,9 @@
 //                  kill here must leave nothing of the batch
 //   after_batch:N  once batch N (from 1, per batched operation, in this run) has committed;
 //                  in an archive run, once its Nth batch (from 1, over every table and
-//                  database of the run) has committed
+//                  database of the run) has committed; in an abort, once batch N of rows
+//                  moving back into this database (from 1, per move_rows) committed there,
+//                  before the target's copies are deleted (before_commit:N: inside it)
 // A plain point kills the process (SIGKILL: no clean-up, as a crash). A hold_ point keeps
 // it alive where it is, holding whatever it holds (the run lock, a transaction): it
 // creates the file $TANDEM_FAILPOINT_HOLD.reached, then waits until

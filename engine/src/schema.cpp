@@ -42,7 +42,7 @@ bool Schema::has_object_named(const std::string& name) const {
 bool is_tandem_table(const std::string& table) {
   return table == "tandem_version" || table == "tandem_history" || table == "tandem_triggers" ||
          table == "tandem_progress" || table == "tandem_bypass" || table == "tandem_journal" ||
-         table == "tandem_lock" || table == "tandem_releases";
+         table == "tandem_lock" || table == "tandem_releases" || table == "tandem_moved_rows";
 }
 
 bool is_tandem_trigger(const std::string& name) { return name.rfind("tandem_", 0) == 0; }

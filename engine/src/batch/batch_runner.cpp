@@ -53,9 +53,14 @@ Overloaded(Cases...) -> Overloaded<Cases...>;
 
 }  // namespace
 
-BatchRunner::BatchRunner(Connection& connection, StateStore& state, const RunSettings& settings, BatchBudget& budget,
-                         PeerLookup peers)
-    : connection_(connection), state_(state), settings_(settings), budget_(budget), peers_(std::move(peers)) {}
+BatchRunner::BatchRunner(Connection& connection, std::string database, StateStore& state, const RunSettings& settings,
+                         BatchBudget& budget, PeerLookup peers)
+    : connection_(connection),
+      database_(std::move(database)),
+      state_(state),
+      settings_(settings),
+      budget_(budget),
+      peers_(std::move(peers)) {}
 
 std::vector<Row> BatchRunner::query(Connection& connection, const std::string& sql, const std::vector<Value>& params) {
   record_statement(sql);
@@ -111,12 +116,15 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& op
     plan.update = moved.update;
   }
   const size_t key_size = plan.walk.key.size(), count = plan.values;
+  StateStore moved(target);
+  if (!plan.keep) moved.ensure_moved_rows();
   BatchHandlers handlers;
   handlers.read = [&](bool first, const std::vector<Value>& bounds) {
     return query(connection_, first ? plan.first_read : plan.next_read, bounds);
   };
   handlers.outside = [&](const std::vector<Row>& rows) {
     long long changed = 0;
+    std::vector<Row> keys;
     target.begin();
     try {
       for (const auto& row : rows) {
@@ -133,7 +141,9 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& op
           values.insert(values.end(), unique_values.begin(), unique_values.end());
           changed += update(target, plan.update, values) > 0;
         }
+        if (!plan.keep) keys.push_back(std::move(unique_values));
       }
+      moved.record_moved(unit.version, plan.target_table, database_, keys);
       target.commit();
     } catch (...) {
       target.rollback();

@@ -53,8 +53,10 @@ using PeerLookup = std::function<std::unique_ptr<Connection>(const std::string& 
 class BatchRunner {
  public:
   static constexpr int kDefaultBatchSize = 1000;
-  BatchRunner(Connection& connection, StateStore& state, const RunSettings& settings, BatchBudget& budget,
-              PeerLookup peers);
+  // `database`: the name of the database `connection` reaches (cell1, api), which
+  // move_rows records beside each row it moves.
+  BatchRunner(Connection& connection, std::string database, StateStore& state, const RunSettings& settings,
+              BatchBudget& budget, PeerLookup peers);
 
   // Runs `plan`, that of operation `index` of `unit` (rendered for `schema`), until it is
   // done or the budget is spent; `figure` gets its totals. Returns whether it is done.
@@ -68,6 +70,8 @@ class BatchRunner {
   // what was copied. A crash in between leaves rows in both places, which the next run
   // copies again and deletes; a row the application changed in between stays in the
   // source for a later pass: nothing lost, nothing doubled, the newer content kept.
+  // With then: delete, the target also records which database each row came from, in the
+  // copy's transaction, so that an abort can move it back (DESIGN §16).
   bool run_move(const Unit& unit, int index, const ops::Operation& operation, ops::MovePlan plan,
                 const schema::Schema& schema, MigrationFigure& figure);
   // The keyset walk every batched operation shares: progress, passes, budget, sleep,
@@ -86,6 +90,7 @@ class BatchRunner {
   long long update(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
 
   Connection& connection_;
+  std::string database_;
   StateStore& state_;
   const RunSettings& settings_;
   BatchBudget& budget_;

@@ -1,9 +1,9 @@
 // ANSI forms shared by the dialects; each dialect overrides what it does differently.
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "dialect/dialect.h"
 #include "operations/common.h"
+#include "sha256.h"
 
 namespace tandem {
 
@@ -44,11 +44,7 @@ namespace {
 // `name` when it fits in `limit` bytes, else a readable prefix made unique with a hash.
 std::string shortened(const std::string& name, size_t limit) {
   if (limit == 0 || name.size() <= limit) return name;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(name.data(), name.size(), digest, &length, EVP_sha256(), nullptr);
-  return fmt::format("{}_{:02x}{:02x}{:02x}{:02x}", name.substr(0, limit - 9), digest[0], digest[1], digest[2],
-                     digest[3]);
+  return fmt::format("{}_{}", name.substr(0, limit - 9), sha256_hex(name).substr(0, 8));
 }
 
 }  // namespace

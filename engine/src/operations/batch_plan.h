@@ -51,6 +51,7 @@ struct RangePlan {
 struct MovePlan {
   KeyWalk walk;
   std::string target_role;
+  std::string target_table;
   // The rows of the range; parameters: those of the range.
   std::string first_read, next_read;
   size_t values = 0;                   // moved values per row, after the key's columns

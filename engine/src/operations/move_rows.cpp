@@ -61,6 +61,7 @@ BatchPlan MoveRows::batch_plan(const RenderContext& context) const {
   MovePlan plan;
   plan.walk = key_walk(context, kName, from.table, key, where);
   plan.target_role = to.database;
+  plan.target_table = to.table;
   plan.keep = then == MoveThen::keep;
   plan.values = columns.size();
   // Each row is read as its key, the moved values (copied into the target) and their
@@ -121,12 +122,23 @@ std::string MoveRows::describe() const {
 void MoveRows::apply(schema::Schema&) const {}
 
 // then: keep copied its rows into what expand added, and they go with it; then: delete
-// took them out of the source, and the abort would have to move them back first.
+// took them out of the source, and the abort moves them back first, by the records the
+// target kept of where each came from. Back means each target column into the source
+// column it was copied from, so a column computed by an expression cannot go back.
 Reversal MoveRows::reverse(const ReverseContext&) const {
   if (then == MoveThen::keep) return Reversal::nothing();
-  return Reversal::refused(fmt::format("move_rows from {}.{} to {}.{} (then: delete) moved rows that abort does not "
-                                       "move back yet",
-                                       from.database, from.table, to.database, to.table));
+  for (const auto& [column, expression] : columns)
+    if (!is_identifier(source_column(expression)))
+      return Reversal::refused(fmt::format("move_rows from {}.{} to {}.{} computed column {} as ({}), which abort "
+                                           "cannot turn back into the source's columns",
+                                           from.database, from.table, to.database, to.table, column, expression));
+  return Reversal::moving_rows_back();
+}
+
+std::string MoveRows::source_column(const std::string& expression) {
+  const auto begin = expression.find_first_not_of(" \t\n");
+  if (begin == std::string::npos) return "";
+  return expression.substr(begin, expression.find_last_not_of(" \t\n") - begin + 1);
 }
 
 }  // namespace tandem::ops

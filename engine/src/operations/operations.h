@@ -246,6 +246,8 @@ struct MoveRows {
   MoveThen then = MoveThen::remove;
   TANDEM_OPERATION_INTERFACE(MoveRows)
   BatchPlan batch_plan(const RenderContext& context) const;
+  // The source column a target column was copied from, when its expression is one (trimmed).
+  static std::string source_column(const std::string& expression);
 };
 
 struct DeleteRows {
@@ -357,13 +359,17 @@ using OperationBody =
 // take its change back, in the order they run (none for one whose change goes with
 // others', a sync trigger, a backfill), or, when nothing can, why: the abort then refuses
 // before it changes anything.
+// A move_rows that took rows out of its source is undone by moving them back, a data
+// step across two databases that the abort runs before its schema steps.
 struct Reversal {
   std::vector<OperationBody> undo;
   std::optional<std::string> refusal;
+  bool moves_rows_back = false;
 
   static Reversal nothing() { return {}; }
   static Reversal by(std::vector<OperationBody> operations) { return {std::move(operations), std::nullopt}; }
   static Reversal refused(std::string why) { return {{}, std::move(why)}; }
+  static Reversal moving_rows_back() { return {{}, std::nullopt, true}; }
 };
 
 struct Operation {

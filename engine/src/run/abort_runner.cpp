@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "batch/move_back.h"
 #include "dialect/lock_retry.h"
 #include "failpoint.h"
 #include "run/unit_runner.h"
@@ -54,6 +55,10 @@ AbortPlan plan_abort(const AbortUnits& units, const std::string& role, const ops
     for (auto operation = unit->operations.rbegin(); operation != unit->operations.rend(); ++operation) {
       if (unit->role_of(*operation) != role) continue;
       ops::Reversal reversal = operation->reverse(context);
+      if (reversal.moves_rows_back) {
+        plan.move_backs.push_back({unit, operation->line, &std::get<ops::MoveRows>(operation->body)});
+        continue;
+      }
       if (reversal.refusal) {
         plan.refusals.push_back(
             Error(ErrorKind::step_failed,
@@ -118,8 +123,25 @@ std::vector<std::string> abort_violations(const Unit& expand, const std::string&
   return violations;
 }
 
-AbortRunner::AbortRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings)
-    : connection_(connection), target_(target), settings_(settings), state_(connection) {}
+AbortRunner::AbortRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings,
+                         PeerLookup peers)
+    : connection_(connection), target_(target), settings_(settings), peers_(std::move(peers)), state_(connection) {}
+
+void AbortRunner::move_rows_back(const AbortPlan& plan) {
+  for (const auto& back : plan.move_backs) {
+    try {
+      const auto peer = peers_(back.move->to.database);
+      peer->set_lock_timeout(settings_.lock_timeout);
+      const long long rows = tandem::move_rows_back(connection_, target_.name, *peer, *back.move, back.unit->version,
+                                                    settings_.on_event);
+      event(fmt::format("{}: {} row{} back from {}.{}", target_.name, rows, rows == 1 ? "" : "s",
+                        back.move->to.database, back.move->to.table));
+    } catch (Error& error) {
+      if (!error.file()) error.with_file(back.unit->path, back.line);
+      throw;
+    }
+  }
+}
 
 void AbortRunner::event(const std::string& line) const {
   if (settings_.on_event) settings_.on_event(line);
@@ -140,6 +162,7 @@ UnitOutcome AbortRunner::run(const AbortUnits& units, const AbortPlan& plan) {
   const auto started = std::chrono::steady_clock::now();
   UnitOutcome outcome{target_.name, Phase::expand, expand.version, expand.name, UnitStatus::aborted};
   event(fmt::format("{}: abort {} {} ...", target_.name, expand.version, expand.name));
+  move_rows_back(plan);
   bool journaled = state_.abort_journal(expand.version).has_value() || !connection_.transactional_ddl();
   if (!journaled) {
     schema::Schema simulated = connection_.snapshot();
@@ -269,6 +292,8 @@ void AbortRunner::finish(const AbortUnits& units, size_t statements) {
                                        statements == 1 ? "" : "s");
   state_.forget_triggers(expand.version);
   state_.forget_journal(Phase::expand, expand.version);
+  // Rows moved here from the cells: they went back before this database's turn.
+  state_.forget_moved(expand.version);
   if (units.migrate) {
     state_.forget_progress(Phase::migrate, units.migrate->version);
     state_.forget_journal(Phase::migrate, units.migrate->version);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "batch/batch_runner.h"
 #include "batch/run_settings.h"
 #include "dialect/dialect.h"
 #include "state/state_store.h"
@@ -34,9 +35,17 @@ struct Undo {
   ops::OperationBody operation;
 };
 
+// A move_rows of migrate N (then: delete) whose rows go back into this database.
+struct MoveBack {
+  const Unit* unit = nullptr;
+  int line = 0;
+  const ops::MoveRows* move = nullptr;
+};
+
 // What undoing version N takes on one database, decided before anything changes.
 struct AbortPlan {
-  std::vector<TriggerRecord> triggers;  // expand N's, dropped first
+  std::vector<MoveBack> move_backs;     // first: the rows, before the schema they may need
+  std::vector<TriggerRecord> triggers;  // expand N's, dropped next
   std::vector<Undo> undo;               // in the order they run
   // Why some operation cannot be undone, each naming its unit file and line; an abort
   // with any refuses before it changes anything.
@@ -59,13 +68,16 @@ std::vector<std::string> abort_violations(const Unit& expand, const std::string&
 
 class AbortRunner {
  public:
-  AbortRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings);
+  // `peers`: the databases move_rows moved rows to, for moving them back.
+  AbortRunner(Connection& connection, const DatabaseTarget& target, const RunSettings& settings, PeerLookup peers);
 
   // Undoes `units` by `plan` (made against this database) and sets its state back to
   // N-1: expand, and migrate when it had reached N; history gets an `aborted` row for each.
   UnitOutcome run(const AbortUnits& units, const AbortPlan& plan);
 
  private:
+  // Each move_back's rows back from its target; resumable by the target's records.
+  void move_rows_back(const AbortPlan& plan);
   void run_transactional(const AbortUnits& units, const AbortPlan& plan, UnitOutcome& outcome);
   void run_journaled(const AbortUnits& units, const AbortPlan& plan, UnitOutcome& outcome);
   // The state set back, history marked; in the caller's transaction where there is one.
@@ -79,6 +91,7 @@ class AbortRunner {
   Connection& connection_;
   const DatabaseTarget& target_;
   const RunSettings& settings_;
+  PeerLookup peers_;
   StateStore state_;
 };
 

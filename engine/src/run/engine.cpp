@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "batch/move_back.h"
 #include "dialect/dialect.h"
 #include "dialect/lock_retry.h"
 #include "releases/release_registry.h"
@@ -535,6 +536,12 @@ struct Engine::Impl {
         if (options.on_event) {
           options.on_event(fmt::format("-- {}: abort {} {} ({})", database.target->name, expand->version, expand->name,
                                        database.target->url.redacted()));
+          for (const auto& back : entry.plan.move_backs) {
+            const auto target = peer(all, back.move->to.database);
+            options.on_event(fmt::format("-- first, the rows move_rows moved to {}.{} go back into {} ({} recorded)",
+                                         back.move->to.database, back.move->to.table, back.move->from.table,
+                                         rows_to_move_back(database.target->name, *target, *back.move, expand->version)));
+          }
           for (const auto& statement : outcome.sql) options.on_event(statement + ";");
         }
         report.units.push_back(std::move(outcome));
@@ -552,7 +559,8 @@ struct Engine::Impl {
       };
     auto run_one = [&](Pending& entry) {
       try {
-        UnitOutcome outcome = AbortRunner(*entry.database->connection, *entry.database->target, settings)
+        UnitOutcome outcome = AbortRunner(*entry.database->connection, *entry.database->target, settings,
+                                          [&](const std::string& role) { return peer(all, role); })
                                   .run(entry.units, entry.plan);
         std::lock_guard<std::mutex> lock(results);
         report.units.push_back(std::move(outcome));

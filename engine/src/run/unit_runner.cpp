@@ -167,6 +167,8 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       for (const auto& record : state_.triggers_of(unit.version))
         for (const auto& step : sql.drop_trigger(record)) run_step(step);
       state_.forget_triggers(unit.version);
+      // Past contract N there is no abort of N to move rows back for.
+      state_.forget_moved(unit.version);
     }
     for (const auto& operation : unit.operations) {
       if (unit.role_of(operation) != target_.role) continue;
@@ -269,7 +271,10 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     throw;
   }
   if (connection_.transactional_ddl()) connection_.begin();
-  if (unit.phase == Phase::contract) state_.forget_triggers(unit.version);
+  if (unit.phase == Phase::contract) {
+    state_.forget_triggers(unit.version);
+    state_.forget_moved(unit.version);
+  }
   state_.set_version(unit.phase, unit.number);
   state_.finish_history(history_id, RunStatus::done, index, std::nullopt);
   state_.forget_journal(unit.phase, unit.version);
@@ -319,7 +324,7 @@ void UnitRunner::run_batched(const Unit& unit, UnitOutcome& outcome) {
       MigrationFigure figure{target_.name, fmt::format("{} {}", unit.version, operation.describe())};
       try {
         complete =
-            BatchRunner(connection_, state_, settings_, budget_, peers_).run(unit, position, operation, *plan, before, figure);
+            BatchRunner(connection_, target_.name, state_, settings_, budget_, peers_).run(unit, position, operation, *plan, before, figure);
       } catch (Error& error) {
         if (!error.file()) error.with_file(unit.path, operation.line);
         throw;

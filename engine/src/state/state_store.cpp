@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <ctime>
+#include <set>
 
 #include "schema_json.h"
+#include "sha256.h"
 #include "tandem/error.h"
 #include "tandem/version.h"
 
@@ -45,6 +48,20 @@ std::optional<RunStatus> parse_status(const std::string& text) {
 
 namespace {
 
+// One row per row a move_rows (then: delete) moved into this database, naming the
+// database it came from, so that an abort can move it back there (DESIGN §16): `row_key`
+// is the JSON list of its `unique` values, `key_hash` their SHA-256 (a key of bounded size
+// on every dialect). Written in the transaction that copies the row.
+std::string moved_rows_table(const Dialect& dialect) {
+  auto type = [&](StateType kind, int length = 0) { return dialect.state_type(kind, length); };
+  return fmt::format("CREATE TABLE IF NOT EXISTS tandem_moved_rows (version {} NOT NULL, table_name {} NOT NULL, "
+                     "source {} NOT NULL, key_hash {} NOT NULL, row_key {} NOT NULL, "
+                     "PRIMARY KEY (version, table_name, source, key_hash)){}",
+                     type(StateType::short_text, 32), type(StateType::short_text, 64),
+                     type(StateType::short_text, 64), type(StateType::short_text, 64), type(StateType::long_text),
+                     dialect.state_table_options());
+}
+
 // tandem's own tables, written once for every dialect: each names its column types
 // (StateType) and table options.
 std::vector<std::string> state_tables(const Dialect& dialect, const SqlRenderer& sql) {
@@ -56,6 +73,7 @@ std::vector<std::string> state_tables(const Dialect& dialect, const SqlRenderer&
   const std::string checksum = type(StateType::short_text, 64);
   const std::string options = dialect.state_table_options();
   return {
+      moved_rows_table(dialect),
       fmt::format("CREATE TABLE IF NOT EXISTS tandem_version (phase {} PRIMARY KEY, version {} NOT NULL, "
                   "updated_at {} NOT NULL){}",
                   phase, type(StateType::bigint), time, options),
@@ -320,6 +338,95 @@ void StateStore::save_progress(Phase phase, const std::string& version, int oper
 
 void StateStore::forget_progress(Phase phase, const std::string& version) {
   connection_.update("DELETE FROM tandem_progress WHERE phase = ? AND version = ?", {phase_name(phase), version});
+}
+
+void StateStore::ensure_moved_rows() { connection_.execute(moved_rows_table(dialect_of(connection_.kind()))); }
+
+namespace {
+
+std::string key_text(const Row& key) {
+  nlohmann::json values = nlohmann::json::array();
+  for (const auto& value : key) values.push_back(value ? nlohmann::json(*value) : nlohmann::json());
+  return values.dump();
+}
+
+// Statements of at most this many rows' parameters.
+constexpr size_t kMovedPerStatement = 100;
+
+}  // namespace
+
+void StateStore::record_moved(const std::string& version, const std::string& table, const std::string& source,
+                              const std::vector<Row>& keys) {
+  for (size_t begin = 0; begin < keys.size(); begin += kMovedPerStatement) {
+    const size_t end = std::min(keys.size(), begin + kMovedPerStatement);
+    std::vector<std::string> texts, hashes;
+    std::vector<Value> params{version, table, source};
+    for (size_t i = begin; i < end; ++i) {
+      texts.push_back(key_text(keys[i]));
+      hashes.push_back(sha256_hex(texts.back()));
+      params.push_back(hashes.back());
+    }
+    // A row copied again (a rerun after a kill, a row changed since its copy) is recorded once.
+    std::set<std::string> known;
+    const std::vector<std::string> marks(end - begin, "?");
+    for (const auto& row : connection_.query(fmt::format("SELECT key_hash FROM tandem_moved_rows WHERE version = ? AND "
+                                                         "table_name = ? AND source = ? AND key_hash IN ({})",
+                                                         fmt::join(marks, ", ")),
+                                             params))
+      known.insert(row[0].value_or(""));
+    std::vector<Value> inserted;
+    std::vector<std::string> tuples;
+    for (size_t i = 0; i < hashes.size(); ++i) {
+      if (!known.insert(hashes[i]).second) continue;
+      inserted.insert(inserted.end(), {version, table, source, hashes[i], texts[i]});
+      tuples.push_back("(?, ?, ?, ?, ?)");
+    }
+    if (!tuples.empty())
+      connection_.update(fmt::format("INSERT INTO tandem_moved_rows (version, table_name, source, key_hash, row_key) "
+                                     "VALUES {}",
+                                     fmt::join(tuples, ", ")),
+                         inserted);
+  }
+}
+
+std::vector<Row> StateStore::moved_rows(const std::string& version, const std::string& table, const std::string& source,
+                                        size_t limit) {
+  std::vector<Row> keys;
+  for (const auto& row : connection_.query(fmt::format("SELECT row_key FROM tandem_moved_rows WHERE version = ? AND "
+                                                       "table_name = ? AND source = ? ORDER BY key_hash LIMIT {}",
+                                                       limit),
+                                           {version, table, source})) {
+    Row key;
+    for (const auto& value : nlohmann::json::parse(row[0].value_or("[]")))
+      key.push_back(value.is_null() ? Value() : Value(value.get<std::string>()));
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
+long long StateStore::count_moved(const std::string& version, const std::string& table, const std::string& source) {
+  const auto rows = connection_.query(
+      "SELECT count(*) FROM tandem_moved_rows WHERE version = ? AND table_name = ? AND source = ?", {version, table, source});
+  return rows.empty() ? 0 : std::stoll(rows[0][0].value_or("0"));
+}
+
+bool StateStore::moved_from_elsewhere(const std::string& version, const std::string& table, const std::string& source,
+                                      const Row& key) {
+  return !connection_
+              .query("SELECT 1 FROM tandem_moved_rows WHERE version = ? AND table_name = ? AND source <> ? AND "
+                     "key_hash = ?",
+                     {version, table, source, sha256_hex(key_text(key))})
+              .empty();
+}
+
+void StateStore::forget_moved(const std::string& version, const std::string& table, const std::string& source,
+                              const Row& key) {
+  connection_.update("DELETE FROM tandem_moved_rows WHERE version = ? AND table_name = ? AND source = ? AND key_hash = ?",
+                     {version, table, source, sha256_hex(key_text(key))});
+}
+
+void StateStore::forget_moved(const std::string& version) {
+  connection_.update("DELETE FROM tandem_moved_rows WHERE version = ?", {version});
 }
 
 void StateStore::record_trigger(const std::string& version, const TriggerRecord& record) {

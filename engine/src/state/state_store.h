@@ -103,6 +103,24 @@ class StateStore {
   // Forgets every operation's progress of a unit (an abort: its next run starts afresh).
   void forget_progress(Phase phase, const std::string& version);
 
+  // The rows a move_rows (then: delete) of `version` copied into `table` here from the
+  // database named `source`, by their `unique` values, so that an abort can move them
+  // back (DESIGN §16). ensure_moved_rows creates the table where a target database has
+  // not been run by this tandem yet; record_moved runs in the copy's transaction.
+  void ensure_moved_rows();
+  void record_moved(const std::string& version, const std::string& table, const std::string& source,
+                    const std::vector<Row>& keys);
+  // At most `limit` of them (their unique values), in a stable order.
+  std::vector<Row> moved_rows(const std::string& version, const std::string& table, const std::string& source,
+                              size_t limit);
+  long long count_moved(const std::string& version, const std::string& table, const std::string& source);
+  // Whether another database's move copied a row of the same unique values here too.
+  bool moved_from_elsewhere(const std::string& version, const std::string& table, const std::string& source,
+                            const Row& key);
+  void forget_moved(const std::string& version, const std::string& table, const std::string& source, const Row& key);
+  // Every record of `version`: its contract or its abort ran here.
+  void forget_moved(const std::string& version);
+
   void record_trigger(const std::string& version, const TriggerRecord& record);
   std::vector<TriggerRecord> triggers_of(const std::string& version);
   std::vector<std::pair<std::string, TriggerRecord>> all_triggers();

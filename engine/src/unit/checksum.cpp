@@ -1,7 +1,4 @@
-#include <openssl/evp.h>
-
-#include <fmt/format.h>
-
+#include "sha256.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -17,12 +14,7 @@ std::string unit_checksum(const std::string& text) {
       normalized += text[i];
     }
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(normalized.data(), normalized.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+  return sha256_hex(normalized);
 }
 
 }  // namespace tandem
