@@ -10,6 +10,7 @@
 #include "batch/move_back.h"
 #include "dialect/lock_retry.h"
 #include "failpoint.h"
+#include "run/journaled_steps.h"
 #include "run/unit_runner.h"
 #include "schema_json.h"
 #include "tandem/schema_diff.h"
@@ -249,34 +250,11 @@ void AbortRunner::run_journaled(const AbortUnits& units, const AbortPlan& plan, 
   }
   std::vector<Step> steps;
   for (const auto& step : nlohmann::json::parse(journal->plan)) steps.push_back(step_from_json(step));
-  for (int index = journal->step; index < static_cast<int>(steps.size()); ++index) {
-    const Step& step = steps[index];
-    failpoint::reach(failpoint::Moment::before, failpoint::Site::step, index + 1);
-    const bool first_after_crash = resuming && index == journal->step;
-    const bool in_transaction = step.transactional && connection_.transactional_ddl();
-    bool retried = false;
-    retry_lock_fights("step " + std::to_string(index + 1), [&] {
-      if (first_after_crash || retried) connection_.clean_up_interrupted(step);
-      retried = true;
-      if (in_transaction) connection_.begin();
-      try {
-        try {
-          connection_.execute(step.sql);
-        } catch (const Error& error) {
-          // A crash between the step and its journal entry: the object is already gone.
-          if (!(first_after_crash && connection_.is_already_applied(error))) throw;
-        }
-        failpoint::reach(failpoint::Moment::after, failpoint::Site::step, index + 1);
-        state_.abort_journal_step(expand.version, index + 1);
-        if (in_transaction) connection_.commit();
-      } catch (Error& error) {
-        if (in_transaction) connection_.rollback();
-        if (!error.file()) error.with_file(expand.path);
-        throw;
-      }
-    });
-    outcome.sql.push_back(step.sql);
-  }
+  JournaledSteps run{connection_, settings_, target_.name, expand.path, resuming};
+  run.apply = [&](const Step& step, bool) { connection_.execute(step.sql); };
+  run.record = [&](const Step&, int done) { state_.abort_journal_step(expand.version, done); };
+  int index = journal->step;
+  run_journaled_steps(run, steps, index, outcome.sql);
   check_rule(units, journal->before(), plan.triggers, false);
   if (connection_.transactional_ddl()) connection_.begin();
   finish(units, steps.size());

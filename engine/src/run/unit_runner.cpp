@@ -6,6 +6,7 @@
 
 #include "dialect/lock_retry.h"
 #include "run/data_rule.h"
+#include "run/journaled_steps.h"
 #include "failpoint.h"
 #include "run/phase_rules.h"
 #include "schema_json.h"
@@ -235,36 +236,15 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   for (const auto& step : nlohmann::json::parse(journal->plan)) steps.push_back(step_from_json(step));
   int index = journal->step;
   try {
-    for (; index < static_cast<int>(steps.size()); ++index) {
-      const Step& step = steps[index];
-      failpoint::reach(failpoint::Moment::before, failpoint::Site::step, index + 1);
-      const bool first_after_crash = resuming && index == journal->step;
-      const bool in_transaction = step.transactional && connection_.transactional_ddl();
-      bool retried = false;
-      // A lost lock fight aborts the step's transaction: each attempt starts afresh.
-      retry_lock_fights("step " + std::to_string(index + 1), [&] {
-        if (first_after_crash || retried) connection_.clean_up_interrupted(step);
-        retried = true;
-        if (in_transaction) connection_.begin();
-        try {
-          try {
-            execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
-          } catch (const Error& error) {
-            // A crash between the step and its journal entry: its effect is already there.
-            if (!(first_after_crash && connection_.is_already_applied(error))) throw;
-          }
-          failpoint::reach(failpoint::Moment::after, failpoint::Site::step, index + 1);
-          for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
-          state_.journal_step(unit.phase, unit.version, index + 1);
-          if (in_transaction) connection_.commit();
-        } catch (Error& error) {
-          if (in_transaction) connection_.rollback();
-          if (!error.file()) error.with_file(unit.path);
-          throw;
-        }
-      });
-      outcome.sql.push_back(step.sql);
-    }
+    JournaledSteps run{connection_, settings_, target_.name, unit.path, resuming};
+    run.apply = [&](const Step& step, bool in_transaction) {
+      execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
+    };
+    run.record = [&](const Step& step, int done) {
+      for (const auto& record : step.installs) state_.record_trigger(unit.version, record);
+      state_.journal_step(unit.phase, unit.version, done);
+    };
+    run_journaled_steps(run, steps, index, outcome.sql);
     check_phase_rule(unit, journal->before(), false);
   } catch (const Error& error) {
     record_failed(state_, history_id, index, error);
