@@ -176,3 +176,17 @@ operations:
     CHECK(deployment.value(cell, "SELECT version FROM tandem_version WHERE phase = 'migrate'") == "2");
   }
 }
+
+TEST_CASE("abort: a moved row whose unique value is not valid UTF-8 goes back byte for byte") {
+  CellsToApi deployment("sqlite");
+  // A name of raw bytes, as a latin1 client or a binary column hands them over.
+  execute(deployment.cells[0], "INSERT INTO key_pairs (user_id, name, public_key) VALUES ('bytes', CAST(X'C3FF20' AS TEXT), 'k')");
+  deployment.ok({"expand"});
+  deployment.ok({"migrate"});
+  const std::string& api = deployment.api->url;
+  CHECK(deployment.value(api, "SELECT hex(name) FROM key_pairs WHERE user_id = 'bytes'") == "C3FF20");
+  deployment.ok({"abort"});
+  CHECK(deployment.value(deployment.cells[0], "SELECT hex(name) FROM key_pairs WHERE user_id = 'bytes'") == "C3FF20");
+  CHECK(deployment.value(deployment.cells[0], "SELECT count(*) FROM key_pairs") == "1201");
+  CHECK(deployment.value(api, "SELECT count(*) FROM key_pairs") == "0");
+}

@@ -50,7 +50,7 @@ namespace {
 
 // One row per row a move_rows (then: delete) moved into this database, naming the
 // database it came from, so that an abort can move it back there (DESIGN §16): `row_key`
-// is the JSON list of its `unique` values, `key_hash` their SHA-256 (a key of bounded size
+// is the JSON list of its `unique` values (in hex), `key_hash` their SHA-256 (a key of bounded size
 // on every dialect). Written in the transaction that copies the row.
 std::string moved_rows_table(const Dialect& dialect) {
   auto type = [&](StateType kind, int length = 0) { return dialect.state_type(kind, length); };
@@ -344,10 +344,36 @@ void StateStore::ensure_moved_rows() { connection_.execute(moved_rows_table(dial
 
 namespace {
 
+// Each value in hex (null for NULL): a unique value is whatever bytes the column holds,
+// valid UTF-8 or not, and JSON text takes only the former.
 std::string key_text(const Row& key) {
   nlohmann::json values = nlohmann::json::array();
-  for (const auto& value : key) values.push_back(value ? nlohmann::json(*value) : nlohmann::json());
+  for (const auto& value : key) {
+    if (!value) {
+      values.push_back(nullptr);
+      continue;
+    }
+    std::string hex;
+    hex.reserve(value->size() * 2);
+    for (const unsigned char byte : *value) hex += fmt::format("{:02x}", byte);
+    values.push_back(hex);
+  }
   return values.dump();
+}
+
+Row key_of_text(const std::string& text) {
+  Row key;
+  for (const auto& value : nlohmann::json::parse(text)) {
+    if (value.is_null()) {
+      key.emplace_back();
+      continue;
+    }
+    const auto hex = value.get<std::string>();
+    std::string bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    key.emplace_back(std::move(bytes));
+  }
+  return key;
 }
 
 // Statements of at most this many rows' parameters.
@@ -396,10 +422,7 @@ std::vector<Row> StateStore::moved_rows(const std::string& version, const std::s
                                                        "table_name = ? AND source = ? ORDER BY key_hash LIMIT {}",
                                                        limit),
                                            {version, table, source})) {
-    Row key;
-    for (const auto& value : nlohmann::json::parse(row[0].value_or("[]")))
-      key.push_back(value.is_null() ? Value() : Value(value.get<std::string>()));
-    keys.push_back(std::move(key));
+    keys.push_back(key_of_text(row[0].value_or("[]")));
   }
   return keys;
 }
