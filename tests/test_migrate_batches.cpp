@@ -272,3 +272,17 @@ operations:
           std::vector<std::string>{"60"});
   }
 }
+
+TEST_CASE("migrate in batches: a table keyed by text that is not valid UTF-8 is walked in batches and resumes from its cursor") {
+  TempDir sqlite;
+  Items items(sqlite.sqlite_url("bytes.db"), 30);
+  // Keys of raw bytes, as a latin1 client or a binary column hands them over.
+  execute(items.url, "INSERT INTO items (id, a) VALUES (CAST(X'C3FF01' AS TEXT), 1000), (CAST(X'FE20' AS TEXT), 1001)");
+  const Result killed = run_tandem({"migrate", "--db", items.url, "--repos", items.dir.path().string(), "--batch-size", "4"},
+                                  items.dir.path(), {{"TANDEM_FAILPOINT", "after_batch:3"}});
+  REQUIRE_MESSAGE(killed.exit_code == -SIGKILL, killed.all());
+  const Result rerun = run_phase("migrate", items.url, items.dir.path(), {"--batch-size", "4"});
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(items.checksum() == "32|2436|4872|32");
+  CHECK(items.value("SELECT b FROM items WHERE hex(id) = 'C3FF01'") == "2000");
+}

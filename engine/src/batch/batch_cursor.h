@@ -1,7 +1,8 @@
 // Where a batched walk stands: its pass, what the pass changed, and the key of the last
 // row done. Stored in tandem_progress.cursor as JSON, written and read here alone:
-//   {"pass": 2, "changed": 0, "after": ["17", "b"]}   ("after": null at a pass's start)
-// Key values are kept as the database gave them, text or NULL, and bound as such.
+//   {"pass": 2, "changed": 0, "after_hex": ["3137", "62"]}   (null at a pass's start)
+// Key values are kept as the database gave them, bytes (in hex) or NULL, and bound as
+// such; a cursor of an earlier tandem, with plain values in "after", is read as well.
 #pragma once
 
 #include <string>
