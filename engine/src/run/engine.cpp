@@ -759,6 +759,12 @@ struct Engine::Impl {
           status.problems.push_back(line + fmt::format(", and {} was edited since: run `tandem repair` first",
                                                        unit->path));
       }
+      // An abort killed part-way on a database whose DDL commits on its own.
+      if (const Unit* expand = repositories.find(Phase::expand, v.at(Phase::expand)))
+        if (const auto journal = state.abort_journal(expand->version))
+          status.half_applied.push_back(fmt::format("the abort of {} is half done: {} of {} steps; `tandem abort` "
+                                                    "resumes it",
+                                                    expand->version, journal->step, journal->step_count()));
       for (const auto& [version, when] : state.aborted_versions())
         if (std::stoll(version) > v.at(Phase::expand))
           status.aborted.push_back(fmt::format("version {} was aborted at {}; `tandem expand` runs it again", version,
