@@ -119,6 +119,7 @@ class MysqlConnection final : public Connection {
   MYSQL* session_ = nullptr;
   long long rows_written_ = 0;  // see rows_written()
   bool mariadb_ = false;
+  bool galera_ = false;  // a node of a Galera cluster (wsrep_on = ON), seen at connect
 };
 
 }  // namespace tandem::mysql
