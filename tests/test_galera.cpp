@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "conformance.h"
+#include "schema_json.h"
 #include "tandem/url.h"
 
 using namespace tandem::test;
@@ -46,6 +47,12 @@ struct ClusterDatabase {
   }
 };
 
+// "127.0.0.1:3306" of a node's URL.
+std::string address_of(const std::string& url) {
+  const auto parsed = tandem::DatabaseUrl::parse(url);
+  return parsed.host + ":" + std::to_string(parsed.port.value_or(3306));
+}
+
 const char* kItems = R"Y(description: items
 operations:
   - create_table:
@@ -61,6 +68,10 @@ struct Repo {
   Repo() { write_version(dir.path(), "001", "items", kItems, "", ""); }
   std::string path() const { return dir.path().string(); }
 };
+
+void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, result.all()); }
+
+std::string schema_text(const std::string& url) { return nlohmann::json(snapshot(url)).dump(); }
 
 }  // namespace
 
@@ -125,4 +136,66 @@ TEST_CASE("galera: a holder killed with kill -9 loses its lease at expiry and a 
   CHECK(query_rows(database.nodes[1], "SELECT status FROM tandem_history WHERE phase = 'expand' ORDER BY id") ==
         std::vector<std::string>{"interrupted", "done"});
   CHECK(query_rows(database.nodes[1], "SELECT count(*) FROM tandem_lock") == std::vector<std::string>{"0"});
+}
+
+TEST_CASE("galera: status names the cluster and its three nodes with their state") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
+  const Result text = run_tandem({"status", "--db", database.nodes[1], "--repos", repo.path()}, repo.dir.path());
+  require_ok(text);
+  CHECK(contains(text.out, "Galera cluster 'tandem-test': Primary, 3 nodes"));
+  for (const auto& url : urls) CHECK(has_line_with(text.out, {"node " + address_of(url), "Synced"}));
+  CHECK(!contains(text.all(), *tandem::DatabaseUrl::parse(urls[0]).password));
+  const Result json =
+      run_tandem({"status", "--db", database.nodes[2], "--repos", repo.path(), "--format", "json"}, repo.dir.path());
+  require_ok(json);
+  const auto cluster = nlohmann::json::parse(json.out)["databases"][0]["cluster"];
+  CHECK(cluster["kind"] == "Galera");
+  CHECK(cluster["size"] == 3);
+  REQUIRE(cluster["nodes"].size() == 3);
+  for (const auto& node : cluster["nodes"]) CHECK(node["state"] == "Synced");
+}
+
+TEST_CASE("galera: expand, migrate and contract through node 1 leave the same schema and rows on nodes 2 and 3") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  write_version(repo.dir.path(), "002", "labels", R"Y(description: a label beside the name
+operations:
+  - add_column: {table: items, column: {name: label, type: string(64)}}
+)Y",
+                R"Y(description: labels from names
+operations:
+  - backfill: {table: items, set: {label: "upper(name)"}, where: label IS NULL}
+)Y",
+                R"Y(description: the name goes
+operations:
+  - drop_index: {table: items, name: items_name_idx}
+  - drop_column: {table: items, column: name}
+  - set_not_null: {table: items, column: label}
+)Y");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  execute(database.nodes[0], "INSERT INTO items (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')");
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
+  require_ok(run_phase("migrate", database.nodes[0], repo.dir.path()));
+  require_ok(run_phase("contract", database.nodes[0], repo.dir.path()));
+  // tandem's own sessions (query_rows goes through the dialect) wait for causality.
+  CHECK(query_rows(database.nodes[1], "SELECT @@SESSION.wsrep_sync_wait") == std::vector<std::string>{"15"});
+  const std::vector<std::string> rows = {"1|ONE", "2|TWO", "3|THREE"};
+  const std::string schema = schema_text(database.nodes[0]);
+  CHECK(query_rows(database.nodes[0], "SELECT id, label FROM items ORDER BY id") == rows);
+  for (size_t node = 1; node < database.nodes.size(); ++node) {
+    CAPTURE(node + 1);
+    CHECK(schema_text(database.nodes[node]) == schema);
+    CHECK(query_rows(database.nodes[node], "SELECT id, label FROM items ORDER BY id") == rows);
+    CHECK(query_rows(database.nodes[node], "SELECT phase, version FROM tandem_version ORDER BY phase") ==
+          std::vector<std::string>{"contract|2", "expand|2", "migrate|2"});
+    CHECK(query_rows(database.nodes[node],
+                     "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()") ==
+          std::vector<std::string>{"0"});
+  }
 }

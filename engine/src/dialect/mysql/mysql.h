@@ -102,6 +102,7 @@ class MysqlConnection final : public Connection {
   bool is_lock_timeout(const Error& error) const override;
   bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
+  std::optional<ClusterStatus> cluster() override;
 
  private:
   // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
