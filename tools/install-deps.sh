@@ -8,7 +8,7 @@ packages=(
   libyaml-cpp-dev libboost-program-options-dev libfmt-dev nlohmann-json3-dev libssl-dev
   libpqxx-dev libmariadb-dev libmariadb-dev-compat
   doctest-dev
-  postgresql mariadb-server
+  postgresql mariadb-server galera-4 rsync
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Runs COMMAND with a private PostgreSQL and a private MariaDB server, then stops both and
-# removes their data, whatever happens (normal exit, failure, Ctrl-C, SIGTERM, SIGHUP).
+# Runs COMMAND with a private PostgreSQL server, a private MariaDB server and a private
+# 3-node MariaDB Galera cluster, then stops them all and removes their data, whatever
+# happens (normal exit, failure, Ctrl-C, SIGTERM, SIGHUP).
 #
 # Usage: tools/test-servers.sh COMMAND [ARGS...]
 #
-# Both servers live in a fresh temporary folder, listen on 127.0.0.1 only, on free ports,
+# All of them live in a fresh temporary folder, listen on 127.0.0.1 only, on free ports,
 # with their unix sockets inside that folder: they never touch the system services and two
 # runs side by side do not see each other. COMMAND gets, in its environment:
 #   TANDEM_TEST_POSTGRESQL_URL=postgresql://tandem:<pw>@127.0.0.1:<port>/postgres
 #   TANDEM_TEST_MYSQL_URL=mysql://tandem:<pw>@127.0.0.1:<port>/mysql
-# Both users are superusers (they create and drop scratch databases), with a password, so
+#   TANDEM_TEST_GALERA_URLS=mysql://tandem:<pw>@127.0.0.1:<port1>/mysql,...<port2>...,...<port3>...
+# All users are superusers (they create and drop scratch databases), with a password, so
 # the tests go through real password authentication.
 #
 # A missing server package is a loud warning (COMMAND runs without that variable), unless
@@ -372,6 +374,216 @@ stop_mariadb() {
   log "MariaDB on 127.0.0.1:$my_port stopped"
 }
 
+# ------------------------------------------------------------------------ MariaDB Galera
+
+# A 3-node MariaDB Galera cluster (galera-4, rsync SST) in the work folder, loopback only:
+# node 1 is bootstrapped from its own mariadb-install-db (in the background, beside the
+# single server's), nodes 2 and 3 start empty and receive node 1's data by SST, the tandem
+# user included. Each node reads only its own option file (--defaults-file, never
+# /etc/mysql), which the SST script reads too.
+readonly galera_nodes=3
+readonly galera_provider=/usr/lib/galera/libgalera_smm.so
+galera_dir=""
+galera_password=""
+galera_install_pid=""
+galera_started=""
+galera_pids=()
+galera_ports=()
+
+prepare_galera() {
+  local tool
+  galera_started=$(date +%s.%N)
+  if [ ! -r "$galera_provider" ]; then
+    missing_server Galera TANDEM_TEST_GALERA_URLS "$galera_provider (package galera-4) is not installed"
+    return 0
+  fi
+  for tool in mariadb-install-db mariadbd mariadb rsync wsrep_sst_rsync my_print_defaults; do
+    if ! have_program "$tool"; then
+      missing_server Galera TANDEM_TEST_GALERA_URLS "$tool (packages rsync, mariadb-server) is not installed"
+      return 0
+    fi
+  done
+  my_user=$(server_user mysql)
+  if ! id "$my_user" >/dev/null 2>&1; then
+    missing_server Galera TANDEM_TEST_GALERA_URLS "user $my_user does not exist"
+    return 0
+  fi
+  galera_dir=$workdir/galera
+  make_user_dir "$my_user" "$galera_dir"
+  local node
+  for node in $(seq "$galera_nodes"); do
+    make_user_dir "$my_user" "$galera_dir/n$node"
+    make_user_dir "$my_user" "$galera_dir/n$node/tmp"
+    make_user_dir "$my_user" "$galera_dir/n$node/data"
+  done
+  galera_password=$(random_password)
+  (umask 077 && cat >"$galera_dir/init.sql") <<EOF
+FLUSH PRIVILEGES;
+CREATE USER 'tandem'@'127.0.0.1' IDENTIFIED BY '$galera_password';
+GRANT ALL PRIVILEGES ON *.* TO 'tandem'@'127.0.0.1' WITH GRANT OPTION;
+CREATE USER 'tandem'@'localhost' IDENTIFIED BY '$galera_password';
+GRANT ALL PRIVILEGES ON *.* TO 'tandem'@'localhost' WITH GRANT OPTION;
+EOF
+  [ "$(id -u)" -ne 0 ] || chown "$my_user:" "$galera_dir/init.sql"
+  as_user "$my_user" "$galera_dir" mariadb-install-db --no-defaults --datadir="$galera_dir/n1/data" \
+    --auth-root-authentication-method=socket --auth-root-socket-user="$my_user" --skip-test-db \
+    --skip-name-resolve --extra-file="$galera_dir/init.sql" "${innodb_options[@]}" \
+    >"$galera_dir/install.log" 2>&1 &
+  galera_install_pid=$!
+}
+
+# Four distinct free ports per node: client, group communication, IST and SST.
+galera_pick_ports() {
+  local port seen=" "
+  galera_ports=()
+  while [ ${#galera_ports[@]} -lt $((4 * galera_nodes)) ]; do
+    port=$(free_port)
+    case $seen in *" $port "*) continue ;; esac
+    seen="$seen$port "
+    galera_ports+=("$port")
+  done
+}
+
+galera_port() { echo "${galera_ports[$((4 * ($1 - 1) + $2))]}"; } # node, 0..3
+
+# The node's option file: wsrep with the galera-4 provider, every listener on 127.0.0.1 on
+# its own port, a small gcache and InnoDB, and what Galera requires (row binlog format,
+# interleaved auto-increment locks).
+galera_write_config() {
+  local node=$1 dir=$galera_dir/n$1 cluster="" other
+  for other in $(seq "$galera_nodes"); do
+    cluster="$cluster${cluster:+,}127.0.0.1:$(galera_port "$other" 1)"
+  done
+  cat >"$dir/my.cnf" <<EOF
+[mysqld]
+datadir=$dir/data
+bind-address=127.0.0.1
+port=$(galera_port "$node" 0)
+socket=$dir/mysqld.sock
+pid-file=$dir/mysqld.pid
+log-error=$dir/error.log
+tmpdir=$dir/tmp
+skip-name-resolve
+character-set-server=utf8mb4
+collation-server=utf8mb4_general_ci
+innodb-buffer-pool-size=64M
+innodb-log-file-size=16M
+innodb-flush-log-at-trx-commit=0
+innodb-doublewrite=0
+innodb-fast-shutdown=2
+innodb-autoinc-lock-mode=2
+binlog-format=ROW
+default-storage-engine=InnoDB
+wsrep-on=ON
+wsrep-provider=$galera_provider
+wsrep-cluster-name=tandem-test
+wsrep-cluster-address=gcomm://$cluster
+wsrep-node-name=n$node
+wsrep-node-address=127.0.0.1:$(galera_port "$node" 1)
+wsrep-node-incoming-address=127.0.0.1:$(galera_port "$node" 0)
+wsrep-sst-method=rsync
+wsrep-sst-receive-address=127.0.0.1:$(galera_port "$node" 3)
+wsrep-provider-options=gmcast.listen_addr=tcp://127.0.0.1:$(galera_port "$node" 1);ist.recv_addr=127.0.0.1:$(galera_port "$node" 2);gcache.size=32M;gcache.page_size=32M
+wsrep-slave-threads=2
+EOF
+  [ "$(id -u)" -ne 0 ] || chown "$my_user:" "$dir/my.cnf"
+}
+
+galera_sql() {
+  local node=$1
+  shift
+  MYSQL_PWD=$galera_password mariadb --no-defaults -h 127.0.0.1 -P "$(galera_port "$node" 0)" -u tandem \
+    --connect-timeout=2 -N -B -e "$@"
+}
+
+# Starts node N (1 bootstraps a new cluster) and waits until it is Synced. Fails when the
+# node exits or the timeout passes; the caller looks at the log.
+galera_start_node() {
+  local node=$1 dir=$galera_dir/n$1 as_server extra=() deadline state
+  set_as_server "$my_user"
+  [ "$node" -ne 1 ] || extra=(--wsrep-new-cluster)
+  # The SST script and rsync are found on PATH by the server, which runs them.
+  (cd "$dir" && TMPDIR=$dir/tmp exec "${as_server[@]}" mariadbd --defaults-file="$dir/my.cnf" "${extra[@]}" \
+    </dev/null >/dev/null 2>&1) &
+  galera_pids[node]=$!
+  deadline=$((SECONDS + start_timeout))
+  while true; do
+    process_alive "${galera_pids[node]}" || return 1
+    state=$(galera_sql "$node" "SHOW STATUS LIKE 'wsrep_local_state_comment'" 2>/dev/null | awk '{ print $2 }') || true
+    [ "$state" != Synced ] || return 0
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+start_galera() {
+  [ -n "$galera_install_pid" ] || return 0
+  local status=0 node attempt urls="" size
+  wait "$galera_install_pid" || status=$?
+  galera_install_pid=""
+  if [ "$status" -ne 0 ]; then
+    log_tail "$galera_dir/install.log"
+    die "mariadb-install-db failed for the Galera cluster"
+  fi
+  rm -f "$galera_dir/init.sql"
+  for attempt in $(seq "$port_attempts"); do
+    galera_pick_ports
+    for node in $(seq "$galera_nodes"); do galera_write_config "$node"; done
+    status=0
+    for node in $(seq "$galera_nodes"); do
+      rm -f "$galera_dir/n$node/error.log"
+      if ! galera_start_node "$node"; then
+        status=$node
+        break
+      fi
+    done
+    [ "$status" -ne 0 ] || break
+    if grep -q "Address already in use" "$galera_dir/n$status/error.log" 2>/dev/null &&
+      [ "$attempt" -lt "$port_attempts" ]; then
+      log "Galera: a port of node $status was taken, retrying with others"
+      stop_galera
+      rm -f "$galera_dir/n1/data/grastate.dat"
+      for node in $(seq 2 "$galera_nodes"); do
+        rm -rf "${galera_dir:?}/n$node/data" && make_user_dir "$my_user" "$galera_dir/n$node/data"
+      done
+      continue
+    fi
+    log_tail "$galera_dir/n$status/error.log"
+    die "Galera node $status did not reach Synced within ${start_timeout}s"
+  done
+  size=$(galera_sql 1 "SHOW STATUS LIKE 'wsrep_cluster_size'" | awk '{ print $2 }')
+  [ "$size" = "$galera_nodes" ] || die "Galera cluster has $size nodes, expected $galera_nodes"
+  for node in $(seq "$galera_nodes"); do
+    urls="$urls${urls:+,}mysql://tandem:$galera_password@127.0.0.1:$(galera_port "$node" 0)/mysql"
+  done
+  export TANDEM_TEST_GALERA_URLS=$urls
+  log "MariaDB Galera cluster of $galera_nodes nodes up on 127.0.0.1:$(galera_port 1 0),$(galera_port 2 0),$(galera_port 3 0) ($(elapsed_since "$galera_started")s)"
+}
+
+# Joiners first, then node 1, each by the pid we started; all asked at once, then waited.
+stop_galera() {
+  [ ${#galera_pids[@]} -gt 0 ] || return 0
+  local node pid deadline=$((SECONDS + 30))
+  for node in $(seq "$galera_nodes" -1 1); do
+    pid=${galera_pids[node]:-}
+    [ -z "$pid" ] || kill -TERM "$pid" 2>/dev/null || true
+  done
+  for node in $(seq "$galera_nodes" -1 1); do
+    pid=${galera_pids[node]:-}
+    [ -n "$pid" ] || continue
+    while process_alive "$pid"; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        kill -KILL "$pid" 2>/dev/null || true
+        break
+      fi
+      sleep 0.05
+    done
+    wait "$pid" 2>/dev/null || true
+  done
+  galera_pids=()
+  log "Galera cluster stopped"
+}
+
 # ------------------------------------------------------------------------------- main
 
 # Runs once, from the EXIT trap (which the signal traps end in): a COMMAND still running
@@ -389,8 +601,10 @@ cleanup() {
   fi
   # An interrupted bootstrap is left to finish (seconds): it writes into the folder.
   [ -z "$my_install_pid" ] || wait "$my_install_pid" 2>/dev/null
+  [ -z "$galera_install_pid" ] || wait "$galera_install_pid" 2>/dev/null
   stop_postgresql
   stop_mariadb
+  stop_galera
   [ -z "$workdir" ] || rm -rf "$workdir"
 }
 
@@ -412,8 +626,10 @@ main() {
   trap 'on_signal HUP 1' HUP
   workdir=$(make_workdir)
   prepare_mariadb
+  prepare_galera
   start_postgresql
   start_mariadb
+  start_galera
   # COMMAND runs in the background so that a signal reaches our trap at once (bash runs
   # traps only between commands); the subshell restores SIGINT/SIGQUIT, which background
   # jobs otherwise ignore, and keeps our standard input (for interactive use).

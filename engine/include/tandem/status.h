@@ -24,6 +24,20 @@ enum class Readiness {
 
 const char* readiness_text(Readiness readiness);
 
+// The cluster a database is served by, when it is one (DESIGN §14: a MariaDB Galera cluster).
+struct ClusterNode {
+  std::string address;  // host:port, as the cluster announces its client address
+  std::string state;    // its local state ("Synced", "Donor/Desynced", ...), or why it could not be asked
+};
+
+struct ClusterStatus {
+  std::string kind;     // "Galera"
+  std::string name;     // the cluster's name
+  std::string status;   // of the component tandem reached: "Primary", "non-Primary", ...
+  long long size = 0;   // nodes in that component
+  std::vector<ClusterNode> nodes;
+};
+
 struct DatabaseStatus {
   std::string name;  // "api", "cell1", "main"
   std::string role;
@@ -38,6 +52,8 @@ struct DatabaseStatus {
   std::vector<std::string> aborted;
   // The rows of its tandem_releases, live and stale (DESIGN §15).
   std::vector<ReleaseInstance> releases;
+  // The cluster serving the database; nullopt for a single server or a file.
+  std::optional<ClusterStatus> cluster;
 };
 
 struct HistoryEntry {

@@ -43,6 +43,7 @@
 #include "sql/syntax.h"
 #include "tandem/error.h"
 #include "tandem/schema.h"
+#include "tandem/status.h"
 #include "tandem/url.h"
 
 namespace tandem {
@@ -144,6 +145,11 @@ class Connection {
   // run is shown. The lock must go when the RunLock is destroyed and when the process
   // dies, so a killed run never leaves it held.
   virtual std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) = 0;
+
+  // - by status: the cluster that serves the database, its nodes each asked for its own
+  //   state (a node that cannot be reached is listed with the reason); nullopt when the
+  //   database is one server or a file, as it is for every dialect but a clustered one.
+  virtual std::optional<ClusterStatus> cluster() { return std::nullopt; }
 };
 
 // A walk of many small batches (migrate's, archive's) on `connection`: batch_walk(true)

@@ -779,6 +779,7 @@ struct Engine::Impl {
       }
     }
     if (ReleaseRegistry registry(*database.connection); registry.exists()) status.releases = registry.instances(target.name);
+    status.cluster = database.connection->cluster();
     if (!status.problems.empty()) status.readiness = Readiness::out_of_order;
     else if (v.at(Phase::expand) < status.latest) status.readiness = Readiness::expand_needed;
     else if (v.at(Phase::migrate) < status.latest) status.readiness = Readiness::migrate_needed;

@@ -32,6 +32,14 @@ int serves(const std::vector<DatabaseStatus>& databases, long long release, Form
   return reasons.empty() ? 0 : 1;
 }
 
+nlohmann::json cluster_json(const std::optional<ClusterStatus>& cluster) {
+  if (!cluster) return nullptr;
+  nlohmann::json nodes = nlohmann::json::array();
+  for (const auto& node : cluster->nodes) nodes.push_back({{"address", node.address}, {"state", node.state}});
+  return {{"kind", cluster->kind}, {"name", cluster->name}, {"status", cluster->status}, {"size", cluster->size},
+          {"nodes", nodes}};
+}
+
 }  // namespace
 
 int run_status(const CommandLine& line) {
@@ -58,7 +66,8 @@ int run_status(const CommandLine& line) {
                         nlohmann::json releases = nlohmann::json::array();
                         for (const auto& instance : database.releases) releases.push_back(release_json(instance));
                         return releases;
-                      }()}});
+                      }()},
+                     {"cluster", cluster_json(database.cluster)}});
     std::cout << nlohmann::json{{"databases", out}, {"state", readiness_text(overall)}, {"code", static_cast<int>(overall)}}
                      .dump(2)
               << "\n";
@@ -78,6 +87,12 @@ int run_status(const CommandLine& line) {
         std::cout << fmt::format("    {} release {:03} {}/{} (host {}, pid {}), last heartbeat {} s ago\n",
                                  instance.live ? "live " : "stale", instance.release, instance.service,
                                  instance.instance, instance.host, instance.pid, instance.seconds_since_heartbeat);
+      if (const auto& cluster = database.cluster) {
+        std::cout << fmt::format("    {} cluster '{}': {}, {} node{}\n", cluster->kind, cluster->name, cluster->status,
+                                 cluster->size, cluster->size == 1 ? "" : "s");
+        for (const auto& node : cluster->nodes)
+          std::cout << fmt::format("      node {}: {}\n", node.address, node.state);
+      }
       if (line.verbose) std::cout << "    " << database.url << "\n";
     }
     std::cout << "deployment: " << readiness_text(overall) << "\n";

@@ -151,6 +151,18 @@ MysqlConnection::MysqlConnection(const DatabaseUrl& url) : url_(url) {
   mariadb_ = std::string(mysql_get_server_info(session_)).find("MariaDB") != std::string::npos;
   try {
     execute(fmt::format("SET SESSION sql_mode = '{}'", kSessionSqlMode));
+    // SHOW VARIABLES rather than @@wsrep_on, which is an error where the server has no
+    // wsrep at all (MySQL, MariaDB built without it).
+    const auto wsrep = query("SHOW VARIABLES LIKE 'wsrep_on'", {});
+    galera_ = !wsrep.empty() && wsrep[0].size() > 1 && wsrep[0][1] == "ON";
+    // On Galera a node applies the other nodes' commits a moment after they are
+    // certified: 15 makes every read, UPDATE/DELETE, INSERT/REPLACE and SHOW of this
+    // session first wait until this node has applied everything the cluster committed
+    // before it, so tandem never decides on stale state (a version, a cursor, the lease
+    // row, a run through another node's schema change). It costs one round trip per
+    // statement, little beside DDL and batches of many rows; the application's sessions
+    // keep their own setting.
+    if (galera_) execute("SET SESSION wsrep_sync_wait = 15");
   } catch (const Error& error) {
     mysql_close(session_);
     session_ = nullptr;

@@ -7,8 +7,27 @@
 // A waiting run names the holder from tandem_lock, a row the holder writes under its
 // connection id: a row left behind by a killed run names a connection that no longer
 // holds the lock, and is ignored.
+//
+// On a Galera cluster GET_LOCK holds on one node only (two runs through two nodes would
+// both get it), so the lock is a lease: the tandem_lock row itself, with its holder, its
+// run id and an expiry (DESIGN §14). It is taken and renewed by single autocommitted
+// statements, which Galera certifies cluster-wide: of two nodes taking it at once, one
+// commit fails certification (or, retried by the server, finds the row taken). The
+// holder renews it from a thread of its own every quarter of the lease, so a long step
+// keeps it; a holder that dies (kill -9, a lost node) loses it at expiry. The lease lasts
+// kLeaseSeconds: long enough to ride out a stalled node or a slow TOI statement on the
+// renewing session, short enough that a crashed run blocks the next one for seconds, not
+// minutes. Expiry is judged by the clock of the node asked, so the nodes' clocks must
+// agree to well within it (NTP does).
 #include <fmt/format.h>
 #include <openssl/evp.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "dialect/mysql/mysql.h"
 #include "tandem/error.h"
@@ -16,6 +35,27 @@
 namespace tandem::mysql {
 
 namespace {
+
+constexpr long long kLeaseSeconds = 20;
+
+// The lease's length: kLeaseSeconds, or TANDEM_TEST_LEASE_SECONDS (a test hook, as
+// TANDEM_TEST_BATCH_SQL is, so a test of expiry waits seconds, not tens).
+std::chrono::seconds lease_length() {
+  if (const char* value = std::getenv("TANDEM_TEST_LEASE_SECONDS")) {
+    char* end = nullptr;
+    const long long seconds = std::strtoll(value, &end, 10);
+    if (end != value && *end == '\0' && seconds >= 2) return std::chrono::seconds(seconds);
+    throw Error(ErrorKind::usage, fmt::format("TANDEM_TEST_LEASE_SECONDS='{}' is not a number of seconds >= 2", value));
+  }
+  return std::chrono::seconds(kLeaseSeconds);
+}
+
+// A run's id in the lease row: the holder's own row is the one it renews and deletes,
+// whatever another run wrote after its lease expired.
+std::string new_run_id() {
+  std::random_device random;
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", random(), random(), random(), random());
+}
 
 // GET_LOCK names are at most 64 characters.
 std::string lock_name(const std::string& database) {
@@ -48,14 +88,126 @@ class SessionLock final : public RunLock {
   std::string name_;
 };
 
+class GaleraLease final : public RunLock {
+ public:
+  GaleraLease(std::unique_ptr<MysqlConnection> session, std::string name, std::string run_id,
+              std::chrono::seconds length)
+      : session_(std::move(session)), name_(std::move(name)), run_id_(std::move(run_id)), length_(length) {
+    renewer_ = std::thread([this] { renew_until_stopped(); });
+  }
+  ~GaleraLease() override {
+    {
+      std::lock_guard guard(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    renewer_.join();
+    try {
+      session_->update(fmt::format("DELETE FROM {} WHERE lock_name = ? AND run_id = ?", kLockTable),
+                       {name_, run_id_});
+    } catch (const Error&) {
+      // The lease expires all the same.
+    }
+  }
+  GaleraLease(const GaleraLease&) = delete;
+  GaleraLease& operator=(const GaleraLease&) = delete;
+
+ private:
+  // The session is this thread's alone until the destructor has joined it.
+  void renew_until_stopped() {
+    std::unique_lock guard(mutex_);
+    while (!wake_.wait_for(guard, length_ / 4, [this] { return stopping_; })) {
+      try {
+        session_->update(fmt::format("UPDATE {} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {} SECOND "
+                                     "WHERE lock_name = ? AND run_id = ?",
+                                     kLockTable, length_.count()),
+                         {name_, run_id_});
+      } catch (const Error&) {
+        // A certification conflict or a node gone for a moment: the next renewal, a
+        // quarter of the lease later, tries again before it expires.
+      }
+    }
+  }
+
+  std::unique_ptr<MysqlConnection> session_;
+  std::string name_;
+  std::string run_id_;
+  std::chrono::seconds length_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread renewer_;
+};
+
+// Takes the lease when it is free or expired; false when another run holds it (or took
+// it in the same moment through another node: the certification failure, 1213).
+bool take_lease(MysqlConnection& session, const std::string& name, const std::string& run_id,
+                const std::string& holder, std::chrono::seconds length) {
+  const std::string expiry = fmt::format("UTC_TIMESTAMP(6) + INTERVAL {} SECOND", length.count());
+  try {
+    // A row without an expiry was written under GET_LOCK, before the server joined a cluster.
+    if (session.update(fmt::format("UPDATE {} SET connection_id = CONNECTION_ID(), holder = ?, run_id = ?, "
+                                   "expires_at = {} WHERE lock_name = ? "
+                                   "AND (expires_at IS NULL OR expires_at < UTC_TIMESTAMP(6))",
+                                   kLockTable, expiry),
+                       {holder, run_id, name}) == 1)
+      return true;
+    return session.update(fmt::format("INSERT IGNORE INTO {} (lock_name, connection_id, holder, run_id, expires_at) "
+                                      "VALUES (?, CONNECTION_ID(), ?, ?, {})",
+                                      kLockTable, expiry),
+                          {name, holder, run_id}) == 1;
+  } catch (const Error& error) {
+    if (error.code() == "1213") return false;
+    throw;
+  }
+}
+
 }  // namespace
+
+std::unique_ptr<RunLock> MysqlConnection::lease(std::unique_ptr<MysqlConnection> session, const std::string& name,
+                                                std::chrono::seconds wait, const std::string& holder) {
+  // The table as a server outside a cluster made it has no lease columns yet.
+  const std::pair<std::string, std::string> columns[] = {{"run_id", "varchar(64) NULL"},
+                                                         {"expires_at", "datetime(6) NULL"}};
+  for (const auto& [column, type] : columns) {
+    if (session
+            ->query("SELECT 1 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? "
+                    "AND COLUMN_NAME = ?",
+                    {std::string(kLockTable), column})
+            .empty())
+      session->execute(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", kLockTable, column, type));
+  }
+  const auto length = lease_length();
+  const std::string run_id = new_run_id();
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    if (take_lease(*session, name, run_id, holder, length))
+      return std::make_unique<GaleraLease>(std::move(session), name, run_id, length);
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(250)));
+  }
+  const auto recorded = session->query(
+      fmt::format("SELECT holder, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), expires_at) FROM {} WHERE lock_name = ?",
+                  kLockTable),
+      {name});
+  const std::string current =
+      recorded.empty() ? "holder unknown"
+                       : fmt::format("{}; its lease on the Galera cluster expires in {}s unless renewed",
+                                     recorded[0][0].value_or("holder unknown"), recorded[0][1].value_or("?"));
+  throw Error(ErrorKind::lock_held,
+              fmt::format("another tandem run holds the lock on {} ({}); waited {}s (raise --wait to wait longer)",
+                          url_.redacted(), current, wait.count()));
+}
 
 std::unique_ptr<RunLock> MysqlConnection::lock(std::chrono::seconds wait, const std::string& holder) {
   auto session = std::make_unique<MysqlConnection>(url_);
   const std::string name = lock_name(url_.database);
   session->execute(fmt::format("CREATE TABLE IF NOT EXISTS {} (lock_name varchar(64) NOT NULL PRIMARY KEY, "
-                               "connection_id bigint NOT NULL, holder text NOT NULL){}",
+                               "connection_id bigint NOT NULL, holder text NOT NULL, run_id varchar(64) NULL, "
+                               "expires_at datetime(6) NULL){}",
                                kLockTable, kTableOptions));
+  if (galera_) return lease(std::move(session), name, wait, holder);
   const auto taken = session->query("SELECT GET_LOCK(?, ?)", {name, std::to_string(wait.count())});
   const Value result = taken.at(0).at(0);
   if (result == "1") {

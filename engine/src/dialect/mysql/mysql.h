@@ -1,6 +1,6 @@
 // The MySQL / MariaDB dialect, through the MariaDB Connector/C: online DDL
 // (ALGORITHM=INSTANT / INPLACE with LOCK=NONE), BEFORE/AFTER row triggers for sync and
-// forbid, a GET_LOCK run lock. DDL commits implicitly here, so units run journaled and
+// forbid, a GET_LOCK run lock (a lease row on a Galera cluster, DESIGN §14). DDL commits implicitly here, so units run journaled and
 // every step is written to be re-run after a crash, or to fail with an error that
 // is_already_applied() recognises.
 #pragma once
@@ -102,8 +102,13 @@ class MysqlConnection final : public Connection {
   bool is_lock_timeout(const Error& error) const override;
   bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
+  std::optional<ClusterStatus> cluster() override;
 
  private:
+  // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
+  std::unique_ptr<RunLock> lease(std::unique_ptr<MysqlConnection> session, const std::string& name,
+                                 std::chrono::seconds wait, const std::string& holder);
+
   // Sends `sql` (one or more statements) and reads every result; rows of the first
   // result set are returned, the affected-row count of the last statement in `changed`.
   std::vector<Row> run(const std::string& sql, long long* changed = nullptr);
@@ -119,6 +124,7 @@ class MysqlConnection final : public Connection {
   MYSQL* session_ = nullptr;
   long long rows_written_ = 0;  // see rows_written()
   bool mariadb_ = false;
+  bool galera_ = false;  // a node of a Galera cluster (wsrep_on = ON), seen at connect
 };
 
 }  // namespace tandem::mysql
