@@ -108,6 +108,19 @@ have_program() {
   path=$(command -v "$1" 2>/dev/null) && [ -f "$path" ] && [ -x "$path" ]
 }
 
+# have_programs NAME VARIABLE PACKAGES PROGRAM...: whether every PROGRAM is installed; the
+# first that is not is a missing_server of NAME (fatal where servers are required).
+have_programs() {
+  local name=$1 variable=$2 packages=$3 tool
+  shift 3
+  for tool in "$@"; do
+    if ! have_program "$tool"; then
+      missing_server "$name" "$variable" "$tool ($packages) is not installed"
+      return 1
+    fi
+  done
+}
+
 random_password() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
 # A port nobody listens on now. Another process may still take it before our server binds
@@ -263,14 +276,9 @@ stop_postgresql() {
 # The bootstrap (mariadb-install-db, the slow part: seconds on a busy machine) runs in the
 # background while PostgreSQL starts; start_mariadb waits for it.
 prepare_mariadb() {
-  local tool
   my_started=$(date +%s.%N)
-  for tool in mariadb-install-db mariadbd mariadb-admin mariadb; do
-    if ! have_program "$tool"; then
-      missing_server MariaDB TANDEM_TEST_MYSQL_URL "$tool (package mariadb-server) is not installed"
-      return 0
-    fi
-  done
+  have_programs MariaDB TANDEM_TEST_MYSQL_URL "package mariadb-server" mariadb-install-db mariadbd mariadb-admin \
+    mariadb || return 0
   my_user=$(server_user mysql)
   if ! id "$my_user" >/dev/null 2>&1; then
     missing_server MariaDB TANDEM_TEST_MYSQL_URL "user $my_user does not exist"
@@ -391,18 +399,13 @@ galera_pids=()
 galera_ports=()
 
 prepare_galera() {
-  local tool
   galera_started=$(date +%s.%N)
   if [ ! -r "$galera_provider" ]; then
     missing_server Galera TANDEM_TEST_GALERA_URLS "$galera_provider (package galera-4) is not installed"
     return 0
   fi
-  for tool in mariadb-install-db mariadbd mariadb rsync wsrep_sst_rsync my_print_defaults; do
-    if ! have_program "$tool"; then
-      missing_server Galera TANDEM_TEST_GALERA_URLS "$tool (packages rsync, mariadb-server) is not installed"
-      return 0
-    fi
-  done
+  have_programs Galera TANDEM_TEST_GALERA_URLS "packages rsync, mariadb-server" mariadb-install-db mariadbd mariadb \
+    rsync wsrep_sst_rsync my_print_defaults || return 0
   my_user=$(server_user mysql)
   if ! id "$my_user" >/dev/null 2>&1; then
     missing_server Galera TANDEM_TEST_GALERA_URLS "user $my_user does not exist"
