@@ -146,18 +146,20 @@ std::unique_ptr<ScratchDatabase> server_scratch(const std::string& dialect, cons
   return std::make_unique<ServerScratch>(dialect, admin_url);
 }
 
-std::string test_server_url(const std::string& dialect) {
-  const bool postgresql = dialect == "postgresql";
-  // std::string: doctest prints a const char* in a message as a pointer.
-  const std::string variable = postgresql ? "TANDEM_TEST_POSTGRESQL_URL" : "TANDEM_TEST_MYSQL_URL";
-  const std::string name = postgresql ? "PostgreSQL" : "MariaDB";
+std::string test_server_variable(const std::string& variable, const std::string& what) {
   if (const char* value = std::getenv(variable.c_str()); value && *value) return value;
   if (servers_required())
     FAIL(variable << " is not set and the test servers are required (CI=true or TANDEM_REQUIRE_SERVERS=1): run the "
                      "tests under tools/test-servers.sh");
-  MESSAGE("*** WARNING: SKIPPING this " << name << " dialect test: " << variable
+  MESSAGE("*** WARNING: SKIPPING this " << what << " test: " << variable
                                         << " is not set (run the tests under tools/test-servers.sh) ***");
   return "";
+}
+
+std::string test_server_url(const std::string& dialect) {
+  const bool postgresql = dialect == "postgresql";
+  return test_server_variable(postgresql ? "TANDEM_TEST_POSTGRESQL_URL" : "TANDEM_TEST_MYSQL_URL",
+                              postgresql ? "PostgreSQL dialect" : "MariaDB dialect");
 }
 
 Result run_bundled(const std::string& command, const std::string& url, const std::string& role,

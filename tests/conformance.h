@@ -36,6 +36,9 @@ std::string with_database(const std::string& url, const std::string& database);
 // The admin URL of the test server of `dialect` ("postgresql", "mysql"), or "" after a
 // loud warning that the calling test skips; a test failure where servers are required.
 std::string test_server_url(const std::string& dialect);
+// The value of the test server variable `variable`, or "" after the same loud warning
+// (naming the skipped `what` test), or the same failure where servers are required.
+std::string test_server_variable(const std::string& variable, const std::string& what);
 
 // A phase command on one database of `role` alone with the bundled history, which such a
 // database takes up to 006: from 007 on rows move between the cell and api databases

@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <sstream>
 
 #include "conformance.h"
@@ -21,18 +20,10 @@ namespace {
 std::vector<std::string> galera_urls() {
   const std::string variable = "TANDEM_TEST_GALERA_URLS";
   std::vector<std::string> urls;
-  if (const char* value = std::getenv(variable.c_str()); value && *value) {
-    std::stringstream list(value);
-    for (std::string url; std::getline(list, url, ',');) urls.push_back(url);
-    REQUIRE_MESSAGE(urls.size() == 3, variable << " holds " << urls.size() << " URLs, not 3");
-    return urls;
-  }
-  if (servers_required())
-    FAIL(variable << " is not set and the test servers are required (CI=true or TANDEM_REQUIRE_SERVERS=1): run the "
-                     "tests under tools/test-servers.sh");
-  MESSAGE("*** WARNING: SKIPPING this Galera test: " << variable
-                                                     << " is not set (run the tests under tools/test-servers.sh) ***");
-  return {};
+  std::stringstream list(test_server_variable(variable, "Galera"));
+  for (std::string url; std::getline(list, url, ',');) urls.push_back(url);
+  if (!urls.empty()) REQUIRE_MESSAGE(urls.size() == 3, variable << " holds " << urls.size() << " URLs, not 3");
+  return urls;
 }
 
 // A fresh database made through node 1 (so on every node: CREATE DATABASE replicates),
