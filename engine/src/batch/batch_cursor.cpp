@@ -3,33 +3,13 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "hex.h"
 #include "tandem/error.h"
 
 namespace tandem {
 
-namespace {
-
-// A key value is whatever bytes its column holds, valid UTF-8 or not, and JSON text takes
-// only the former: the cursor keeps each in hex.
-std::string to_hex(const std::string& bytes) {
-  std::string hex;
-  hex.reserve(bytes.size() * 2);
-  for (const unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
-  return hex;
-}
-
-std::string from_hex(const std::string& hex) {
-  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
-    throw nlohmann::json::other_error::create(501, "a key value in after_hex is not hex", nullptr);
-  std::string bytes;
-  bytes.reserve(hex.size() / 2);
-  for (size_t i = 0; i < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-  return bytes;
-}
-
-}  // namespace
-
 std::string BatchCursor::dump() const {
+  // A key value is whatever bytes its column holds, and JSON text takes valid UTF-8 only.
   nlohmann::json out = {{"pass", pass}, {"changed", changed}, {"after_hex", nullptr}};
   if (!after.empty()) {
     out["after_hex"] = nlohmann::json::array();
@@ -49,12 +29,15 @@ BatchCursor BatchCursor::parse(const std::string& text) {
     const auto& after = hex ? in.at("after_hex") : in.at("after");
     if (!after.is_null())
       for (const auto& value : after) {
-        if (value.is_null())
+        if (value.is_null()) {
           cursor.after.push_back(std::nullopt);
-        else if (hex)
-          cursor.after.push_back(from_hex(value.get<std::string>()));
-        else
+        } else if (hex) {
+          auto bytes = from_hex(value.get<std::string>());
+          if (!bytes) throw nlohmann::json::other_error::create(501, "a key value in after_hex is not hex", nullptr);
+          cursor.after.push_back(std::move(*bytes));
+        } else {
           cursor.after.push_back(value.is_string() ? value.get<std::string>() : value.dump());
+        }
       }
     return cursor;
   } catch (const nlohmann::json::exception& error) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "schema_json.h"
+#include "hex.h"
 #include "sha256.h"
 #include "tandem/error.h"
 #include "tandem/version.h"
@@ -348,16 +349,7 @@ namespace {
 // valid UTF-8 or not, and JSON text takes only the former.
 std::string key_text(const Row& key) {
   nlohmann::json values = nlohmann::json::array();
-  for (const auto& value : key) {
-    if (!value) {
-      values.push_back(nullptr);
-      continue;
-    }
-    std::string hex;
-    hex.reserve(value->size() * 2);
-    for (const unsigned char byte : *value) hex += fmt::format("{:02x}", byte);
-    values.push_back(hex);
-  }
+  for (const auto& value : key) values.push_back(value ? nlohmann::json(to_hex(*value)) : nlohmann::json(nullptr));
   return values.dump();
 }
 
@@ -368,10 +360,9 @@ Row key_of_text(const std::string& text) {
       key.emplace_back();
       continue;
     }
-    const auto hex = value.get<std::string>();
-    std::string bytes;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
-    key.emplace_back(std::move(bytes));
+    auto bytes = from_hex(value.get<std::string>());
+    if (!bytes) throw Error(ErrorKind::step_failed, fmt::format("a tandem_moved_rows key is not hex: {}", text));
+    key.emplace_back(std::move(*bytes));
   }
   return key;
 }
