@@ -65,6 +65,19 @@ void write_version(const fs::path& root, const std::string& version, const std::
   write_file(root / "contract_repo" / (version + "_" + name + ".yaml"), contract.empty() ? placeholder : contract);
 }
 
+const char* const kCreateAccounts = R"Y(description: accounts
+operations:
+  - create_table:
+      name: accounts
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: email, type: string(255)}
+)Y";
+
+void write_clean_history(const fs::path& root) { write_version(root, "001", "accounts", kCreateAccounts, "", ""); }
+
+std::string unit_with(const std::string& operations) { return "description: change\noperations:\n" + operations; }
+
 namespace {
 
 // NAME=value strings: this process's environment with `overrides` applied.

@@ -43,6 +43,14 @@ std::string read_file(const std::filesystem::path& path);
 void write_version(const std::filesystem::path& root, const std::string& version, const std::string& name,
                    const std::string& expand, const std::string& migrate, const std::string& contract);
 
+// An expand unit creating accounts (id integer primary key, email string(255)) on the
+// main database, and a history whose only version, 001, is it: it passes check, so
+// findings come from what a test adds.
+extern const char* const kCreateAccounts;
+void write_clean_history(const std::filesystem::path& root);
+// A unit's text: a description, then `operations` (YAML list items, two spaces in).
+std::string unit_with(const std::string& operations);
+
 struct Result {
   int exit_code = -1;
   std::string out;

@@ -16,18 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kCreateAccounts = R"Y(description: accounts
-operations:
-  - create_table:
-      name: accounts
-      columns:
-        - {name: id, type: integer, primary_key: true}
-        - {name: email, type: string(255)}
-)Y";
-
-// A repository whose version 001 is clean, so findings come from what a test adds.
-void write_clean_history(const fs::path& root) { write_version(root, "001", "accounts", kCreateAccounts, "", ""); }
-
 // Version 002 with `expand`, `migrate` and `contract` ("" for a placeholder), then check.
 Result check_version_002(const std::string& expand, const std::string& migrate, const std::string& contract,
                          const std::vector<std::string>& options = {}) {
@@ -54,7 +42,6 @@ void expect_unreadable(const Result& result, std::initializer_list<std::string> 
 }
 
 // A unit holding `operations` (list items, indented two spaces), for any phase.
-std::string unit_with(const std::string& operations) { return "description: change\noperations:\n" + operations; }
 
 }  // namespace
 
@@ -380,6 +367,8 @@ TEST_CASE("new: refuses to add to a repository that does not load") {
 
 TEST_CASE("check: dropping a column that no migrate unit reads is a warning, by whole word") {
   const std::string add_columns = unit_with(
+      "  - add_column: {table: accounts, column: {name: blob, type: text}}\n"
+      "  - add_column: {table: accounts, column: {name: key_hash, type: text}}\n"
       "  - add_column: {table: accounts, column: {name: key_hash_v2, type: text}}\n"
       "  - add_column: {table: accounts, column: {name: blob_v2, type: text}}\n");
   const std::string migrate = unit_with(
@@ -411,4 +400,47 @@ TEST_CASE("check: alter_type warns that a converting type change blocks writes w
   CHECK(result.exit_code == 0);
   CHECK(has_line_with(result.out, {"contract_repo/002_change.yaml:3:", "warning: blocking-ddl:", "alter_type accounts.email",
                                    "rewrites the table"}));
+}
+
+TEST_CASE("check: an operation on what the history has not created by then is an error naming file and line") {
+  std::string expand, contract, file;
+  SUBCASE("drop_column of a column never added") {
+    contract = unit_with("  - drop_column: {table: accounts, column: nickname}\n");
+    file = "contract_repo/002_change.yaml:3:";
+  }
+  SUBCASE("add_column to a table that does not exist") {
+    expand = unit_with("  - add_column: {table: acounts, column: {name: nickname, type: text}}\n");
+    file = "expand_repo/002_change.yaml:3:";
+  }
+  SUBCASE("drop_index of an index never created") {
+    contract = unit_with("  - drop_index: {table: accounts, name: accounts_email_idx}\n");
+    file = "contract_repo/002_change.yaml:3:";
+  }
+  SUBCASE("a column dropped in contract and used again by the next version") {
+    contract = unit_with("  - drop_column: {table: accounts, column: email}\n");
+    file = "contract_repo/003_again.yaml:3:";
+  }
+  TempDir dir;
+  write_clean_history(dir.path());
+  write_version(dir.path(), "002", "change", expand, "", contract);
+  if (file.rfind("contract_repo/003", 0) == 0)
+    write_version(dir.path(), "003", "again", "", "", unit_with("  - drop_column: {table: accounts, column: email}\n"));
+  const Result result = run_tandem({"check"}, dir.path());
+  INFO(result.all());
+  CHECK(result.exit_code == 1);
+  CHECK(has_line_with(result.out, {file, "error: not-in-history:"}));
+  CHECK(contains(result.out, "check: 1 error"));
+}
+
+TEST_CASE("check: what raw SQL created is not judged, and a column the history added can be dropped") {
+  TempDir dir;
+  write_clean_history(dir.path());
+  write_version(dir.path(), "002", "change",
+                unit_with("  - add_column: {table: accounts, column: {name: nickname, type: text}}\n"
+                          "  - sql: {sqlite: \"CREATE TABLE audit (id integer)\", abort: \"DROP TABLE audit\"}\n"
+                          "  - create_index: {table: audit, name: audit_id_idx, columns: [id]}\n"),
+                "", unit_with("  - drop_column: {table: accounts, column: nickname}\n"));
+  const Result result = run_tandem({"check"}, dir.path());
+  INFO(result.all());
+  CHECK_FALSE(contains(result.out, "not-in-history"));
 }

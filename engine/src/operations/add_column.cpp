@@ -49,6 +49,7 @@ std::string AddColumn::describe() const { return fmt::format("add column {}.{} {
 void AddColumn::apply(schema::Schema& schema) const {
   for (const auto& name : {table, shadow_name(table)})
     if (auto* found = schema.find_table(name)) found->columns.push_back(to_schema_column(column));
+  if (auto* found = schema.find_table(table)) add_inline_constraints(*found, column);
 }
 
 Reversal AddColumn::reverse(const ReverseContext& context) const {

@@ -75,6 +75,16 @@ schema::Column to_schema_column(const ColumnSpec& spec) {
   return column;
 }
 
+void add_inline_constraints(schema::Table& table, const ColumnSpec& spec) {
+  if (spec.unique) table.unique_constraints.push_back({fmt::format("{}_{}_key", table.name, spec.name), {spec.name}});
+  if (spec.references) {
+    const auto dot = spec.references->find('.');
+    table.foreign_keys.push_back({fmt::format("{}_{}_fkey", table.name, spec.name), {spec.name},
+                                  spec.references->substr(0, dot), {spec.references->substr(dot + 1)},
+                                  spec.on_delete.value_or("")});
+  }
+}
+
 void validate_on_delete(const std::optional<std::string>& on_delete, ValidationContext& context) {
   if (on_delete && *on_delete != "cascade" && *on_delete != "set null" && *on_delete != "restrict" &&
       *on_delete != "no action")

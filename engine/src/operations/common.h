@@ -11,6 +11,9 @@
 namespace tandem::ops {
 
 schema::Column to_schema_column(const ColumnSpec& spec);
+// The constraints a column spec declares inline (`unique: true`, `references:`), added to
+// `table` under the names the dialects give them ({table}_{column}_key, _fkey).
+void add_inline_constraints(schema::Table& table, const ColumnSpec& spec);
 
 // Validates a column spec's name, type, reference and on_delete.
 void validate_column(const ColumnSpec& column, ValidationContext& context, const std::string& table);

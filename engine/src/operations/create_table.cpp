@@ -86,13 +86,7 @@ void CreateTable::apply(schema::Schema& schema) const {
   for (const auto& index : indexes) table.indexes.push_back({index.name, index.columns, index.unique});
   for (const auto& columns_list : unique)
     table.unique_constraints.push_back({fmt::format("{}_{}_key", name, fmt::join(columns_list, "_")), columns_list});
-  for (const auto& spec : columns)
-    if (spec.references) {
-      auto dot = spec.references->find('.');
-      table.foreign_keys.push_back({fmt::format("{}_{}_fkey", name, spec.name), {spec.name},
-                                    spec.references->substr(0, dot), {spec.references->substr(dot + 1)},
-                                    spec.on_delete.value_or("")});
-    }
+  for (const auto& spec : columns) add_inline_constraints(table, spec);
   schema.tables.push_back(table);
   if (shadow) {
     schema::Table copy{shadow_name(name)};

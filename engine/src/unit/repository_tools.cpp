@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 
 #include "tandem/error.h"
+#include "unit/history_check.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -16,6 +18,11 @@ Findings check_repositories(const fs::path& root) {
   Findings findings;
   const Repositories repositories = load_repositories(root, findings);
   validate_units(repositories, findings);
+  // Judged once every unit reads and passes the rules: a unit left out would have the
+  // others report what it creates as missing, and a bad name would be reported twice.
+  if (std::none_of(findings.items().begin(), findings.items().end(),
+                   [](const auto& finding) { return finding.severity == Severity::error; }))
+    check_against_history(repositories, findings);
   return findings;
 }
 
