@@ -74,6 +74,23 @@ struct Drift {
 // are not compared; every tandem trigger or function found is reported as left behind.
 std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database);
 
+// What `compare` found for one database, and what it compared the database with.
+struct Comparison {
+  // "model", or during a rolling window "the history at expand 005, contract 004".
+  std::string reference = "model";
+  std::vector<Drift> drift;
+};
+
+// compare_database, knowing the rolling window (DESIGN §18): a database whose expand is
+// ahead of its contract is compared with the schema the history under `repos` builds at
+// its own state (that expand's columns still beside the ones its contract removes), and
+// the sync triggers its state records for the window's versions are expected, not left
+// behind (one recorded but missing is drift). Any other database is compared with
+// `model`. Throws Error(invalid_unit) when a window needs the history and it does not
+// load, or raw SQL in it makes the schema at that state unknowable.
+Comparison compare_with_history(const schema::Schema& model, const DatabaseTarget& database,
+                                const std::filesystem::path& repos);
+
 struct VerifyOptions {
   std::filesystem::path repos = ".";
   std::filesystem::path model = "model";
@@ -88,12 +105,17 @@ struct VerifyOptions {
 struct VerifyReport {
   std::vector<std::string> roles;  // the scratch databases, one per role
   std::vector<Drift> drift;        // empty when the migrations produce the model
+  // Where a database in a rolling window (after expand N, before contract N) differs from
+  // what the history's simulation says it holds there (DESIGN §18), one line each:
+  // "after expand 002: main: table ...". Empty when they agree.
+  std::vector<std::string> window_drift;
 };
 
 // Applies every version to fresh scratch databases, one per role found in the model
 // folder or the units, as a rolling upgrade does: expand N, migrate N, contract N, then
-// N+1, with the dynamic phase rules on; then compares each database with its role's
-// model. A role the units use without a model file throws Error(invalid_unit); a failing
+// N+1, with the dynamic phase rules on; after each expand, compares each database with
+// what the history's simulation says it holds in that window (a role changed by raw SQL
+// is not compared there); at the end, compares each database with its role's model. A role the units use without a model file throws Error(invalid_unit); a failing
 // unit throws its error. Scratch databases are removed in every case.
 VerifyReport verify(const VerifyOptions& options);
 

@@ -59,6 +59,7 @@ struct Table {
   Column* find_column(const std::string& column);
   const Index* find_index(const std::string& index) const;
   std::vector<std::string> primary_key() const;
+  bool operator==(const Table&) const = default;
 };
 
 struct View {
@@ -93,6 +94,7 @@ struct Schema {
   // Any object (table, view, index, trigger) called `name`: names share one namespace
   // in SQLite and PostgreSQL, so a new object must not reuse one.
   bool has_object_named(const std::string& name) const;
+  bool operator==(const Schema&) const = default;
 };
 
 // True for the tables and triggers tandem owns (tandem_version, tandem_history, ...),

@@ -7,9 +7,14 @@
 
 #include "dialect/dialect.h"
 #include "model/normalize.h"
+#include "state/state_store.h"
+#include "tandem/error.h"
 #include "tandem/model.h"
+#include "unit/history_simulation.h"
 
 namespace tandem {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -42,28 +47,90 @@ schema::Schema inspect_database(const DatabaseUrl& url) {
   return model;
 }
 
-std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database) {
-  auto connection = connect(database.url, Access::read_only);
+namespace {
+
+std::vector<Drift> drift_from(const schema::Schema& expected, Connection& connection, const DatabaseTarget& database,
+                              const std::set<std::string>& expected_triggers = {}) {
   const auto& dialect = normalizer_for(database.url.dialect);
-  const schema::Schema live = canonical_live(*connection);
+  const schema::Schema live = canonical_live(connection);
   schema::DiffOptions options;
   options.detect_renames = false;
   options.match_by_content = true;
-  const auto changes = schema::diff(model::canonical(model, dialect), live, options);
+  const auto changes = schema::diff(model::canonical(expected, dialect), live, options);
   // A PostgreSQL tandem trigger comes with a function of its name: one leftover, one line.
   std::set<std::string> triggers;
   for (const auto& change : changes)
     if (change.object == schema::ObjectKind::trigger) triggers.insert(change.name);
   std::vector<Drift> drift;
-  for (const auto& change : changes)
+  for (const auto& change : changes) {
+    const bool tandem_object = change.object == schema::ObjectKind::trigger || change.object == schema::ObjectKind::function;
+    if (tandem_object && expected_triggers.count(change.name)) continue;
     if (change.object != schema::ObjectKind::function || !triggers.count(change.name))
       drift.push_back({database.name, change});
+  }
   return drift;
+}
+
+}  // namespace
+
+std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database) {
+  auto connection = connect(database.url, Access::read_only);
+  return drift_from(model, *connection, database);
+}
+
+Comparison compare_with_history(const schema::Schema& model, const DatabaseTarget& database, const fs::path& repos) {
+  auto connection = connect(database.url, Access::read_only);
+  StateStore state(*connection);
+  Comparison comparison;
+  if (!state.exists()) {
+    comparison.drift = drift_from(model, *connection, database);
+    return comparison;
+  }
+  auto versions = state.versions();
+  const SchemaState at{versions[Phase::expand], versions[Phase::contract]};
+  if (at.expand <= at.contract) {
+    comparison.drift = drift_from(model, *connection, database);
+    return comparison;
+  }
+  const Repositories repositories = load_repositories_or_throw(repos);
+  const auto simulated = simulate_history(repositories, at);
+  const auto role = simulated.find(database.role);
+  const std::string window = fmt::format("expand {:03}, contract {:03}", at.expand, at.contract);
+  if (role != simulated.end() && !role->second.known())
+    throw Error(ErrorKind::invalid_unit,
+                fmt::format("compare {}: the database is in a rolling window ({}), and what it should hold there is "
+                            "not known without a database: raw SQL at {} changes its schema",
+                            database.name, window, *role->second.unknown_since));
+  // The sync triggers the window's expands installed, and the missing ones as drift.
+  std::set<std::string> expected_triggers;
+  const schema::Schema live = connection->snapshot();
+  for (const auto& [version, record] : state.all_triggers()) {
+    if (std::stoll(version) <= at.contract) continue;
+    expected_triggers.insert(record.trigger);
+    if (!record.function.empty()) expected_triggers.insert(record.function);
+    if (!live.find_trigger(record.trigger)) {
+      schema::SchemaChange missing;
+      missing.change = schema::ChangeKind::drop;
+      missing.object = schema::ObjectKind::trigger;
+      missing.table = record.table;
+      missing.name = record.trigger;
+      missing.detail = fmt::format("(installed by version {}'s expand)", version);
+      comparison.drift.push_back({database.name, missing});
+    }
+  }
+  comparison.reference = fmt::format("history at {}", window);
+  auto drift = drift_from(role == simulated.end() ? schema::Schema{} : role->second.schema, *connection, database,
+                          expected_triggers);
+  comparison.drift.insert(comparison.drift.begin(), drift.begin(), drift.end());
+  return comparison;
 }
 
 std::string Drift::describe(const std::string& reference) const {
   const auto& c = change;
   const char* kind = schema::object_kind_name(c.object);
+  if (c.object == schema::ObjectKind::trigger && c.change == schema::ChangeKind::drop)
+    return fmt::format("{}: table {}: tandem trigger {} {} is missing from the database", database, c.table, c.name,
+                       c.detail);
   if (c.object == schema::ObjectKind::trigger)
     return fmt::format("{}: table {}: tandem trigger {} left behind", database, c.table, c.name);
   if (c.object == schema::ObjectKind::function) return fmt::format("{}: tandem function {} left behind", database, c.name);

@@ -10,6 +10,7 @@
 #include "tandem/engine.h"
 #include "tandem/error.h"
 #include "tandem/model.h"
+#include "unit/history_simulation.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -26,6 +27,20 @@ std::vector<std::string> deployment_order(const std::set<std::string>& present) 
     if (role != roles::api && role != roles::cell) ordered.push_back(role);
   if (present.count(roles::cell)) ordered.push_back(roles::cell);
   return ordered;
+}
+
+// The databases after `version`'s expand, against what the simulation says they hold.
+void compare_window(const Repositories& repositories, const Deployment& deployment, const VersionUnits& version,
+                    VerifyReport& report) {
+  const auto simulated = simulate_history(repositories, SchemaState{version.number, version.number - 1});
+  for (const auto& database : deployment.databases) {
+    const auto role = simulated.find(database.role);
+    if (role != simulated.end() && !role->second.known()) continue;
+    const Comparison comparison = compare_with_history(schema::Schema{}, database, repositories.root);
+    for (const auto& drift : comparison.drift)
+      report.window_drift.push_back(
+          fmt::format("after expand {}: {}", version.version, drift.describe(comparison.reference)));
+  }
 }
 
 }  // namespace
@@ -71,7 +86,10 @@ VerifyReport verify(const VerifyOptions& options) {
     run.on_event = options.on_event;
     for (const auto& version : repositories.versions) {
       run.to = version.number;
-      for (Phase phase : {Phase::expand, Phase::migrate, Phase::contract}) engine.run(phase, run);
+      for (Phase phase : {Phase::expand, Phase::migrate, Phase::contract}) {
+        engine.run(phase, run);
+        if (phase == Phase::expand) compare_window(repositories, deployment, version, report);
+      }
     }
   }
   for (const auto& database : deployment.databases)

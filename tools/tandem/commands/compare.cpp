@@ -25,12 +25,12 @@ const char* drift_kind(schema::ChangeKind change) {
   return "differs";
 }
 
-nlohmann::json drift_json(const Drift& drift) {
+nlohmann::json drift_json(const Drift& drift, const std::string& reference) {
   const auto& change = drift.change;
   nlohmann::json out = {{"database", drift.database}, {"object", schema::object_kind_name(change.object)},
                         {"table", change.table},      {"name", change.name},
                         {"drift", drift_kind(change.change)},              {"detail", change.detail},
-                        {"message", drift.describe()}};
+                        {"message", drift.describe(reference)}};
   if (change.object == schema::ObjectKind::table) out["table"] = change.name;
   return out;
 }
@@ -45,7 +45,7 @@ int run_compare(const CommandLine& line) {
   const Deployment deployment = line.deployment();
   const bool from_config = !line.db && (line.config || fs::exists("tandem.yaml"));
   const fs::path folder = line.model ? fs::path(*line.model) : from_config ? deployment.model : line.repos_folder() / "model";
-  std::vector<Drift> drift;
+  std::vector<std::string> lines;  // one per difference
   nlohmann::json databases = nlohmann::json::array();
   bool any = false;
   for (const auto& database : deployment.databases) {
@@ -56,21 +56,26 @@ int run_compare(const CommandLine& line) {
     if (!fs::exists(file))
       throw Error(ErrorKind::invalid_unit, fmt::format("no model for database {} (role {}): {} does not exist",
                                                        database.name, database.role, file.string()));
-    const auto found = compare_database(load_model(file), database);
+    const Comparison found = compare_with_history(load_model(file), database, deployment.repos);
     nlohmann::json items = nlohmann::json::array();
-    for (const auto& item : found) items.push_back(drift_json(item));
+    for (const auto& item : found.drift) {
+      items.push_back(drift_json(item, found.reference));
+      lines.push_back(item.describe(found.reference));
+    }
+    if (found.reference != "model" && line.format == Format::text)
+      std::cerr << fmt::format("compare: {} is in a rolling window: compared with the {}, not the model\n",
+                               database.name, found.reference);
     databases.push_back({{"database", database.name}, {"role", database.role}, {"url", database.url.redacted()},
-                         {"model", file.string()}, {"drift", items}});
-    drift.insert(drift.end(), found.begin(), found.end());
+                         {"model", file.string()}, {"compared_with", found.reference}, {"drift", items}});
   }
   if (!any) throw Error(ErrorKind::usage, "no database of the deployment matches --database / --cell");
   if (line.format == Format::json) {
-    std::cout << nlohmann::json{{"databases", databases}, {"drift", drift.size()}}.dump(2) << "\n";
+    std::cout << nlohmann::json{{"databases", databases}, {"drift", lines.size()}}.dump(2) << "\n";
   } else {
-    for (const auto& item : drift) std::cout << item.describe() << "\n";
-    std::cerr << fmt::format("compare: {} difference{} from the model\n", drift.size(), drift.size() == 1 ? "" : "s");
+    for (const auto& text : lines) std::cout << text << "\n";
+    std::cerr << fmt::format("compare: {} difference{} from the model\n", lines.size(), lines.size() == 1 ? "" : "s");
   }
-  return drift.empty() ? 0 : 1;
+  return lines.empty() ? 0 : 1;
 }
 
 }  // namespace tandem::cli

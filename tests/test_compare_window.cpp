@@ -1,0 +1,160 @@
+// `compare` during a rolling window (DESIGN §18): a database whose expand is ahead of its
+// contract is compared with what the history says it holds at its own state, so the
+// window is not drift, while a difference made by hand still is.
+#include <doctest/doctest.h>
+
+#include "conformance.h"
+
+using namespace tandem::test;
+
+namespace {
+
+const char* kBase = R"Y(description: nodes and instances
+operations:
+  - create_table:
+      name: nodes
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: name, type: string(50)}
+  - create_table:
+      name: instances
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: node, type: string(50)}
+)Y";
+
+const char* kComputeId = R"Y(description: instances point at their node by id
+operations:
+  - add_column: {table: instances, column: {name: compute_id, type: integer}}
+  - sync_column:
+      table: instances
+      old: node
+      new: compute_id
+      up: "(SELECT id FROM nodes WHERE name = NEW.node)"
+      down: "(SELECT name FROM nodes WHERE id = NEW.compute_id)"
+  - create_index: {table: instances, name: instances_compute_idx, columns: [compute_id]}
+)Y";
+
+const char* kBackfill = R"Y(description: every instance gets its compute_id
+operations:
+  - backfill:
+      table: instances
+      set: {compute_id: "(SELECT id FROM nodes WHERE nodes.name = instances.node)"}
+      where: compute_id IS NULL
+)Y";
+
+const char* kDropNode = R"Y(description: node is gone
+operations:
+  - drop_column: {table: instances, column: node}
+)Y";
+
+// The schema after every version: node gone, compute_id indexed.
+const char* kModel = R"Y(tables:
+  - name: nodes
+    columns:
+      - {name: id, type: integer, primary_key: true}
+      - {name: name, type: string(50)}
+  - name: instances
+    columns:
+      - {name: id, type: integer, primary_key: true}
+      - {name: compute_id, type: integer}
+    indexes:
+      - {name: instances_compute_idx, columns: [compute_id]}
+)Y";
+
+}  // namespace
+
+TEST_CASE("compare: in a rolling window the database is compared with its own state, and a column added by hand is still drift") {
+  for (const auto& database : scratch_databases()) {
+    INFO("dialect " << database->dialect());
+    TempDir repos;
+    write_version(repos.path(), "001", "base", kBase, "", "");
+    write_version(repos.path(), "002", "compute_id", kComputeId, kBackfill, kDropNode);
+    write_file(repos.path() / "model" / "main.yaml", kModel);
+    auto tandem = [&](std::vector<std::string> args) {
+      args.insert(args.end(), {"--db", database->url(), "--repos", repos.path().string()});
+      return run_tandem(args, repos.path());
+    };
+    for (const char* phase : {"expand", "migrate", "contract"}) REQUIRE(tandem({phase, "--to", "1"}).exit_code == 0);
+    execute(database->url(), "INSERT INTO nodes (id, name) VALUES (1, 'node a')");
+    execute(database->url(), "INSERT INTO instances (id, node) VALUES (1, 'node a')");
+
+    // Before the window, the database is behind the model: that is drift.
+    const Result behind = tandem({"compare"});
+    INFO(behind.all());
+    CHECK(behind.exit_code == 1);
+    CHECK(contains(behind.out, "column node is in the database but not in the model"));
+
+    // The window: version 002 expanded and migrated, not contracted. node and the sync
+    // triggers are what the history says the database holds now.
+    REQUIRE(tandem({"expand"}).exit_code == 0);
+    REQUIRE(tandem({"migrate"}).exit_code == 0);
+    const Result window = tandem({"compare"});
+    INFO(window.all());
+    CHECK(window.exit_code == 0);
+    CHECK(window.out == "");
+    CHECK(contains(window.err, "main is in a rolling window: compared with the history at expand 002, contract 001"));
+    const Result json = tandem({"compare", "--format", "json"});
+    CHECK(json.exit_code == 0);
+    CHECK(contains(json.out, "\"compared_with\": \"history at expand 002, contract 001\""));
+
+    // A column made by hand in the window is still drift, named.
+    execute(database->url(), "ALTER TABLE instances ADD COLUMN hand_made integer");
+    const Result by_hand = tandem({"compare"});
+    INFO(by_hand.all());
+    CHECK(by_hand.exit_code == 1);
+    CHECK(contains(by_hand.out, "table instances: column hand_made is in the database but not in the history at "
+                                "expand 002, contract 001"));
+    CHECK_FALSE(contains(by_hand.out, "column node"));
+    CHECK_FALSE(contains(by_hand.out, "trigger"));
+    execute(database->url(), "ALTER TABLE instances DROP COLUMN hand_made");
+
+    // After contract the model is the reference again, and it holds.
+    REQUIRE(tandem({"contract"}).exit_code == 0);
+    const Result done = tandem({"compare"});
+    INFO(done.all());
+    CHECK(done.exit_code == 0);
+    CHECK_FALSE(contains(done.err, "rolling window"));
+  }
+}
+
+TEST_CASE("compare: a sync trigger of the window dropped by hand is reported missing") {
+  TempDir repos;
+  write_version(repos.path(), "001", "base", kBase, "", "");
+  write_version(repos.path(), "002", "compute_id", kComputeId, kBackfill, kDropNode);
+  write_file(repos.path() / "model" / "main.yaml", kModel);
+  const std::string url = repos.sqlite_url("window.db");
+  auto tandem = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--db", url, "--repos", repos.path().string()});
+    return run_tandem(args, repos.path());
+  };
+  REQUIRE(tandem({"expand"}).exit_code == 0);
+  const auto triggers = query_rows(url, "SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name");
+  REQUIRE(!triggers.empty());
+  execute(url, "DROP TRIGGER \"" + triggers.front() + "\"");
+  const Result result = tandem({"compare"});
+  INFO(result.all());
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.out, "tandem trigger " + triggers.front() + " (installed by version 002's expand) is missing"));
+}
+
+TEST_CASE("compare: a rolling window whose expand ran raw SQL exits 65 naming the statement's file and line") {
+  TempDir repos;
+  write_version(repos.path(), "001", "base", kBase, "", "");
+  write_version(repos.path(), "002", "audit",
+                "description: audit\noperations:\n"
+                "  - sql: {sqlite: \"CREATE TABLE audit (id integer)\", abort: \"DROP TABLE audit\"}\n",
+                "", "");
+  write_file(repos.path() / "model" / "main.yaml", kModel);
+  const std::string url = repos.sqlite_url("window.db");
+  auto tandem = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--db", url, "--repos", repos.path().string()});
+    return run_tandem(args, repos.path());
+  };
+  REQUIRE(tandem({"expand"}).exit_code == 0);
+  const Result result = tandem({"compare"});
+  INFO(result.all());
+  CHECK(result.exit_code == 65);
+  CHECK(contains(result.err, "rolling window (expand 002, contract 000)"));
+  CHECK(contains(result.err, "expand_repo/002_audit.yaml:3"));
+}
