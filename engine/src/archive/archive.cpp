@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 #include <tuple>
 
@@ -60,11 +61,13 @@ class TableArchiver {
   // --until-complete goes on from there (a round restarting at the table's first key
   // would walk again every live row before it, more each round), and once a round has
   // reached the table's end it starts over, for rows soft-deleted behind it.
-  long long run(long long budget, ArchiveReport& report, RunBatches& batches, BatchCursor& cursor) {
+  // Batches take at most `batch_rows` rows.
+  long long run(long long budget, long long batch_rows, ArchiveReport& report, RunBatches& batches,
+                BatchCursor& cursor) {
     long long moved = 0;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
-      const long long limit = std::min(kBatchRows, budget - moved);
+      const long long limit = std::min({kBatchRows, batch_rows, budget - moved});
       batches.before_batch();
       const auto started = std::chrono::steady_clock::now();
       std::vector<TableCount> counts;
@@ -314,6 +317,11 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     long long moved = 0;
     // Until a round moves nothing: a round that went on from a table's cursor and moved
     // nothing has reached the table's end and starts over, so one more round is taken.
+    // With --until-complete a round walks each table to its end, in batches of --max-rows,
+    // before the next: the rows of a referencing table soft-deleted with their parent
+    // (nova's instance_metadata) then move in the parent's batches, not in batches of
+    // their own ahead of it, one transaction instead of two.
+    const long long budget = options.until_complete ? std::numeric_limits<long long>::max() : options.max_rows;
     bool restarted = false;
     do {
       moved = 0;
@@ -321,7 +329,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
       for (size_t i = 0; i < plan.tables.size(); ++i) {
         const bool midway = !cursors[i].at_start();
         moved += archiving::TableArchiver(connection, target->name, plan.tables[i], options, also_delete)
-                     .run(options.max_rows, report, batches, cursors[i]);
+                     .run(budget, options.max_rows, report, batches, cursors[i]);
         any_midway = any_midway || midway;
       }
       restarted = moved == 0 && any_midway;
