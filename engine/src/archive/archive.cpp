@@ -206,12 +206,12 @@ class TableArchiver {
   }
 
   void move_batch(const std::vector<Row>& keys, std::vector<TableCount>& counts) {
-    // Lock the referencing rows top down before moving any: a row whose parent is locked
-    // cannot gain a new child: which tables need it is the dialect's (ArchiveLocks).
-    const ArchiveLocks locks = sql_.archive_locks();
-    if (locks != ArchiveLocks::none)
+    // Lock the referencing rows that have children of their own top down before moving
+    // any: a row whose parent is locked cannot gain a new child. Where the dialect locks
+    // rows at all (ArchiveLocks); each table's move keeps its own rows as it moves them.
+    if (sql_.archive_locks() != ArchiveLocks::none)
       for (auto descendant = table_.descendants.rbegin(); descendant != table_.descendants.rend(); ++descendant)
-        if (locks == ArchiveLocks::all || has_children(*descendant)) {
+        if (has_children(*descendant)) {
           const RowSet set = descendant_rows(*descendant, keys);
           connection_.query(fmt::format("SELECT 1 FROM {} WHERE {}{}", set.rows.from, set.rows.where,
                                         sql_.archive_row_lock()),
