@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <thread>
 #include <tuple>
 
@@ -60,11 +61,13 @@ class TableArchiver {
   // --until-complete goes on from there (a round restarting at the table's first key
   // would walk again every live row before it, more each round), and once a round has
   // reached the table's end it starts over, for rows soft-deleted behind it.
-  long long run(long long budget, ArchiveReport& report, RunBatches& batches, BatchCursor& cursor) {
+  // Batches take at most `batch_rows` rows.
+  long long run(long long budget, long long batch_rows, ArchiveReport& report, RunBatches& batches,
+                BatchCursor& cursor) {
     long long moved = 0;
     bool exhausted = false;
     while (moved < budget && !exhausted) {
-      const long long limit = std::min(kBatchRows, budget - moved);
+      const long long limit = std::min({kBatchRows, batch_rows, budget - moved});
       batches.before_batch();
       const auto started = std::chrono::steady_clock::now();
       std::vector<TableCount> counts;
@@ -203,12 +206,12 @@ class TableArchiver {
   }
 
   void move_batch(const std::vector<Row>& keys, std::vector<TableCount>& counts) {
-    // Lock the referencing rows top down before moving any: a row whose parent is locked
-    // cannot gain a new child: which tables need it is the dialect's (ArchiveLocks).
-    const ArchiveLocks locks = sql_.archive_locks();
-    if (locks != ArchiveLocks::none)
+    // Lock the referencing rows that have children of their own top down before moving
+    // any: a row whose parent is locked cannot gain a new child. Where the dialect locks
+    // rows at all (ArchiveLocks); each table's move keeps its own rows as it moves them.
+    if (sql_.archive_locks() != ArchiveLocks::none)
       for (auto descendant = table_.descendants.rbegin(); descendant != table_.descendants.rend(); ++descendant)
-        if (locks == ArchiveLocks::all || has_children(*descendant)) {
+        if (has_children(*descendant)) {
           const RowSet set = descendant_rows(*descendant, keys);
           connection_.query(fmt::format("SELECT 1 FROM {} WHERE {}{}", set.rows.from, set.rows.where,
                                         sql_.archive_row_lock()),
@@ -314,6 +317,11 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
     long long moved = 0;
     // Until a round moves nothing: a round that went on from a table's cursor and moved
     // nothing has reached the table's end and starts over, so one more round is taken.
+    // With --until-complete a round walks each table to its end, in batches of --max-rows,
+    // before the next: the rows of a referencing table soft-deleted with their parent
+    // (nova's instance_metadata) then move in the parent's batches, not in batches of
+    // their own ahead of it, one transaction instead of two.
+    const long long budget = options.until_complete ? std::numeric_limits<long long>::max() : options.max_rows;
     bool restarted = false;
     do {
       moved = 0;
@@ -321,7 +329,7 @@ ArchiveReport archive(const Deployment& deployment, const ArchiveOptions& option
       for (size_t i = 0; i < plan.tables.size(); ++i) {
         const bool midway = !cursors[i].at_start();
         moved += archiving::TableArchiver(connection, target->name, plan.tables[i], options, also_delete)
-                     .run(options.max_rows, report, batches, cursors[i]);
+                     .run(budget, options.max_rows, report, batches, cursors[i]);
         any_midway = any_midway || midway;
       }
       restarted = moved == 0 && any_midway;

@@ -163,13 +163,16 @@ ArchivePlan plan_archive(const schema::Schema& schema, const schema::Schema* mod
     plan.tables.push_back({table.name, column_names(table), key, live->sql, live->source,
                            fmt::format("{} <> ({})", sql.quote("deleted"), live->sql), walk.deepest_first()});
   }
-  // A table referencing another archived table has shorter paths below it than that
-  // table has, so ordering by the deepest path puts children first.
+  // Parents first: a table referencing another archived table has shorter paths below
+  // it than that table has, so ordering by the deepest path, longest first, puts it
+  // after. Its rows soft-deleted with their parent (nova's instance_metadata) then move
+  // in the parent's batches, as its descendants, rather than in batches of their own
+  // first: one transaction for both instead of two. Its walk then moves the rest.
   auto depth = [](const ArchivedTable& table) {
     return table.descendants.empty() ? size_t{0} : table.descendants.front().path.size();
   };
   std::stable_sort(plan.tables.begin(), plan.tables.end(),
-                   [&](const ArchivedTable& a, const ArchivedTable& b) { return depth(a) < depth(b); });
+                   [&](const ArchivedTable& a, const ArchivedTable& b) { return depth(a) > depth(b); });
   return plan;
 }
 

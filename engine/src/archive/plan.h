@@ -42,7 +42,7 @@ struct ArchivedTable {
 };
 
 struct ArchivePlan {
-  std::vector<ArchivedTable> tables;  // tables referencing another archived table come first
+  std::vector<ArchivedTable> tables;  // a table referenced by another archived table comes first
   std::vector<std::pair<std::string, std::string>> skipped;  // table, reason
 };
 

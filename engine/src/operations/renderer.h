@@ -39,8 +39,8 @@ enum class ArchivePaths {
 // row whose parent is locked cannot gain a new child.
 enum class ArchiveLocks {
   none,           // the batch's write lock covers the database (SQLite)
-  with_children,  // the tables whose rows have children of their own (each moves in one statement)
-  all,            // every table (rows are copied, then deleted)
+  with_children,  // the tables whose rows have children of their own (each table's rows
+                  // move in one statement, or are locked by the copy)
 };
 // ---- end of archive --------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // What archive asks of MySQL/MariaDB: read committed, row locks on every table a batch
-// touches (its rows are copied, then deleted), and paths joined rather than IN (subquery).
+// touches (its rows are copied, then deleted: the copy locks them, so no write lands
+// between the two), and paths joined rather than IN (subquery).
 #include <fmt/format.h>
 
 #include "dialect/mysql/mysql.h"
@@ -17,10 +18,16 @@ std::string MysqlRenderer::archive_row_lock() const { return " FOR UPDATE"; }
 // MariaDB runs `IN (subquery)` in a DELETE once per row of the table.
 ArchivePaths MysqlRenderer::archive_paths() const { return ArchivePaths::joined; }
 
-ArchiveLocks MysqlRenderer::archive_locks() const { return ArchiveLocks::all; }
+// The copy locks the rows it reads, so a table without children of its own needs no
+// statement just to lock them first (one read of its rows per batch instead of two).
+ArchiveLocks MysqlRenderer::archive_locks() const { return ArchiveLocks::with_children; }
 
+// In read committed, INSERT ... SELECT reads its rows without locking them (a consistent
+// read): FOR UPDATE keeps them as copied until the delete and the commit.
 std::vector<std::string> MysqlRenderer::archive_move(const ArchiveRows& rows, const std::string& shadow) const {
-  return archive_copy_then_delete(rows, shadow);
+  auto statements = archive_copy_then_delete(rows, shadow);
+  statements.front() += archive_row_lock();
+  return statements;
 }
 
 std::string MysqlRenderer::older_than(const std::string& column) const { return fmt::format("{} < ?", quote(column)); }
