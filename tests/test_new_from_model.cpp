@@ -326,3 +326,35 @@ TEST_CASE("new --from-model: changes in two roles go into one unit per phase, ea
   const auto verified = run_tandem({"verify", "--repos", dir.path().string()}, dir.path());
   CHECK_MESSAGE(verified.exit_code == 0, verified.all());
 }
+
+TEST_CASE("new --from-model: shadow tables change with their table, by the table's own operations") {
+  TempDir dir;
+  write_version(dir.path(), "001", "base",
+                unit_with("  - create_table:\n      name: things\n      columns:\n"
+                          "        - {name: id, type: integer, primary_key: true}\n"
+                          "        - {name: deleted, type: integer, default: \"0\"}\n"
+                          "        - {name: old_note, type: text}\n      shadow: true\n"),
+                "", "");
+  write_file(dir / "model" / "main.yaml",
+             "tables:\n  - name: things\n    columns:\n      - {name: id, type: integer, primary_key: true}\n"
+             "      - {name: deleted, type: integer, default: \"0\"}\n      - {name: size, type: integer}\n"
+             "    shadow: true\n"
+             "  - name: boxes\n    columns:\n      - {name: id, type: integer, primary_key: true, autoincrement: true}\n"
+             "    shadow: true\n");
+  const auto made = run_tandem({"new", "change", "--from-model", "--repos", dir.path().string()}, dir.path());
+  REQUIRE_MESSAGE(made.exit_code == 0, made.all());
+  const std::string expand = unit_file(dir.path(), "expand_repo");
+  const std::string contract = unit_file(dir.path(), "contract_repo");
+  INFO("expand:\n" << expand << "contract:\n" << contract);
+  CHECK(contains(expand, "add_column: {table: things, column: {name: size, type: integer}}"));
+  CHECK_FALSE(contains(expand, "shadow_things"));
+  CHECK(contains(expand, "name: boxes\n"));
+  CHECK(contains(expand, "      shadow: true"));
+  CHECK_FALSE(contains(expand, "shadow_boxes"));
+  CHECK(contains(contract, "drop_column: {table: things, column: old_note}"));
+  CHECK_FALSE(contains(contract, "shadow_things"));
+  const auto checked = run_tandem({"check", "--repos", dir.path().string()}, dir.path());
+  CHECK_MESSAGE(checked.exit_code == 0, checked.all());
+  const auto verified = run_tandem({"verify", "--repos", dir.path().string()}, dir.path());
+  CHECK_MESSAGE(verified.exit_code == 0, verified.all());
+}
