@@ -266,15 +266,25 @@ void plan_columns(const std::string& role, const schema::Table& model, const sch
              fmt::format("drop_column: {{table: {}, column: {}}}", scalar(history.name), scalar(column.name)));
   }
   if (!added.empty() && !dropped.empty()) {
+    // The example pairs columns of one type when there are such, as a rename would.
+    std::string from = dropped.front(), to = added.front();
+    bool paired = false;
+    for (const auto& old_column : dropped)
+      for (const auto& new_column : added)
+        if (!paired &&
+            normalized_type(history.find_column(old_column)->type) == normalized_type(model.find_column(new_column)->type)) {
+          from = old_column;
+          to = new_column;
+          paired = true;
+        }
     const std::string note = fmt::format(
         "{}: column{} {} dropped and {} added in one version. tandem does not guess a rename.\n"
         "If {} is {} renamed, keep both through the rolling window and let triggers keep them in step:\n"
         "  expand:   - sync_column: {{table: {}, old: {}, new: {}}}\n"
         "  migrate:  - backfill: {{table: {}, set: {{{}: {}}}, where: \"{} IS NULL\"}}\n"
-        "  contract: - drop_column: {{table: {}, column: {}}}   (as below)",
-        model.name, dropped.size() > 1 ? "s" : "", fmt::join(dropped, ", "), fmt::join(added, ", "), added.front(),
-        dropped.front(), model.name, dropped.front(), added.front(), model.name, added.front(), dropped.front(),
-        added.front(), model.name, dropped.front());
+        "  contract: - drop_column: {{table: {}, column: {}}}   (as this version's contract has it)",
+        model.name, dropped.size() > 1 ? "s" : "", fmt::join(dropped, ", "), fmt::join(added, ", "), to, from, model.name,
+        from, to, model.name, to, from, to, model.name, from);
     plan.notes[Phase::expand].push_back(note);
     plan.notes[Phase::contract].push_back(note);
   }
