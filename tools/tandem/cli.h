@@ -30,7 +30,8 @@ struct CommandLine {
   std::optional<std::string> database_role;
   std::optional<std::string> cell;
   bool check = false;
-  std::optional<std::string> model;      // --model DIR (compare, verify)
+  std::optional<std::string> model;      // --model DIR (compare, verify, new --from-model)
+  bool from_model = false;               // new --from-model
   std::optional<std::string> dev_db;     // --dev-db URL (verify, baseline)
   std::optional<std::string> max_rows;   // --max-rows N (archive); validated by the command
   std::optional<std::string> before;     // --before DATE (archive, purge); validated by the command

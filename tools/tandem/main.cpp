@@ -19,7 +19,9 @@ namespace {
 constexpr const char* kUsage = R"(usage: tandem COMMAND [options]
 
 Commands:
-  new NAME            add the next version to all three repositories (placeholders)
+  new NAME            add the next version to all three repositories (placeholders);
+                      --from-model: the units that take the history to the model
+                      (--model DIR, --dry-run prints them)
   check               check repositories: alignment, phase rules, online-safety lint
   status [--check]    how far each database has got; --check exits 0 up to date,
                       1 out of order, 2 expand needed, 3 migrate needed, 4 contract needed,
@@ -82,7 +84,8 @@ tandem::cli::CommandLine parse(int argc, char** argv, bool& help) {
       ("instance", po::value<std::string>(), "release register: this instance's stable name (default: host name)")
       ("ttl", po::value<int>(), "release register: seconds a heartbeat stays live (default 60)")
       ("every", po::value<int>(), "release register: heartbeat every this many seconds until stopped")
-      ("model", po::value<std::string>(), "compare, verify: folder with <role>.yaml models (default: the config's, else ./model)")
+      ("from-model", po::bool_switch(&line.from_model), "new: write the units that take the history's schema to the model")
+      ("model", po::value<std::string>(), "compare, verify, new --from-model: folder with <role>.yaml models (default: the config's, else ./model)")
       ("dev-db", po::value<std::string>(), "verify, baseline: a PostgreSQL or MySQL server URL to make scratch "
                                            "databases on (default: verify SQLite files, baseline the database's own server)")
       ("max-rows", po::value<std::string>(), "archive: at most this many parent rows per table and run")

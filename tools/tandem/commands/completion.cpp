@@ -27,7 +27,7 @@ _tandem()
 
     local commands="new check status expand migrate contract abort upgrade repair release history inspect compare verify baseline archive purge completion"
     local options="--help --version --db --config --repos --to --dry-run --format --verbose --no-progress --wait
-        --lock-timeout --lock-retries --database --cell --check --model --dev-db --max-rows --before --until-complete
+        --lock-timeout --lock-retries --database --cell --check --from-model --model --dev-db --max-rows --before --until-complete
         --purge --all --sleep --batch-size --jobs --batch-time --max-count --serves --ignore-releases --service
         --release --instance --ttl --every"
 

@@ -287,9 +287,23 @@ std::vector<Step> MysqlRenderer::drop_constraint(const ops::DropConstraint& op, 
     return std::any_of(items.begin(), items.end(), [&](const auto& item) { return item.name == name; });
   };
   std::string clause;
-  if (named(table.foreign_keys))
-    clause = "DROP FOREIGN KEY ";
-  else if (named(table.unique_constraints) || (table.find_index(name) && table.find_index(name)->unique))
+  if (named(table.foreign_keys)) {
+    std::vector<Step> steps = {{fmt::format("ALTER TABLE {} DROP FOREIGN KEY {}", quote(table_name), quote(name))}};
+    // InnoDB made an index for the key, named after it, when none covered its columns,
+    // and keeps it when the key goes: the model never declared it, so it goes too,
+    // unless another key of the table leans on it now.
+    const auto key = std::find_if(table.foreign_keys.begin(), table.foreign_keys.end(),
+                                  [&](const auto& item) { return item.name == name; });
+    const auto* index = table.find_index(name);
+    const bool needed = index && std::any_of(table.foreign_keys.begin(), table.foreign_keys.end(), [&](const auto& other) {
+      return other.name != name && other.columns.size() <= index->columns.size() &&
+             std::equal(other.columns.begin(), other.columns.end(), index->columns.begin());
+    });
+    if (index && !index->unique && index->columns == key->columns && !needed)
+      steps.push_back({fmt::format("ALTER TABLE {} DROP INDEX {}", quote(table_name), quote(name))});
+    return steps;
+  }
+  if (named(table.unique_constraints) || (table.find_index(name) && table.find_index(name)->unique))
     clause = "DROP INDEX ";
   else if (named(table.checks))
     clause = "DROP CONSTRAINT ";
