@@ -158,3 +158,37 @@ TEST_CASE("compare: a rolling window whose expand ran raw SQL exits 65 naming th
   CHECK(contains(result.err, "rolling window (expand 002, contract 000)"));
   CHECK(contains(result.err, "expand_repo/002_audit.yaml:3"));
 }
+
+TEST_CASE("compare: a rolling window with no repositories at hand is compared with the model, and says so") {
+  TempDir repos;
+  write_version(repos.path(), "001", "base", kBase, "", "");
+  write_version(repos.path(), "002", "compute_id", kComputeId, kBackfill, kDropNode);
+  write_file(repos.path() / "model" / "main.yaml", kModel);
+  const std::string url = repos.sqlite_url("window.db");
+  REQUIRE(run_tandem({"expand", "--db", url, "--repos", repos.path().string()}, repos.path()).exit_code == 0);
+  TempDir elsewhere;
+  const Result result =
+      run_tandem({"compare", "--db", url, "--model", (repos.path() / "model").string()}, elsewhere.path());
+  INFO(result.all());
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.err, "main is in a rolling window (expand 002, contract 000), but . holds no repositories"));
+  CHECK(contains(result.out, "column node is in the database but not in the model"));
+}
+
+TEST_CASE("compare: a rolling window whose repositories have no unit for its role is compared with the model, and says so") {
+  TempDir repos;
+  write_version(repos.path(), "001", "base", kBase, "", "");
+  write_version(repos.path(), "002", "compute_id", kComputeId, kBackfill, kDropNode);
+  write_file(repos.path() / "model" / "main.yaml", kModel);
+  const std::string url = repos.sqlite_url("window.db");
+  REQUIRE(run_tandem({"expand", "--db", url, "--repos", repos.path().string()}, repos.path()).exit_code == 0);
+  // The bundled history changes api and cell databases only.
+  const Result result = run_tandem(
+      {"compare", "--db", url, "--repos", TANDEM_SOURCE_DIR, "--model", (repos.path() / "model").string()}, repos.path());
+  INFO(result.all());
+  CHECK(result.exit_code == 1);
+  CHECK(contains(result.err, "no unit under"));
+  CHECK(contains(result.err, "changes main databases"));
+  CHECK(contains(result.out, "column node is in the database but not in the model"));
+  CHECK_FALSE(contains(result.out, "table nodes"));
+}

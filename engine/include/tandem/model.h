@@ -79,6 +79,9 @@ struct Comparison {
   // "model", or during a rolling window "the history at expand 005, contract 004".
   std::string reference = "model";
   std::vector<Drift> drift;
+  // Set when the database is in a rolling window but no repositories, or none for its
+  // role, are there to say what it holds: it was compared with the model, and this says so.
+  std::string note;
 };
 
 // compare_database, knowing the rolling window (DESIGN §18): a database whose expand is
@@ -86,8 +89,9 @@ struct Comparison {
 // its own state (that expand's columns still beside the ones its contract removes), and
 // the sync triggers its state records for the window's versions are expected, not left
 // behind (one recorded but missing is drift). Any other database is compared with
-// `model`. Throws Error(invalid_unit) when a window needs the history and it does not
-// load, or raw SQL in it makes the schema at that state unknowable.
+// `model`, as is a database in a window when `repos` holds no repositories or none of
+// their units changes its role (`note` says so). Throws Error(invalid_unit) when a window's repositories do not load, or raw SQL
+// in them makes the schema at that state unknowable.
 Comparison compare_with_history(const schema::Schema& model, const DatabaseTarget& database,
                                 const std::filesystem::path& repos);
 

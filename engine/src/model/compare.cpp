@@ -92,11 +92,25 @@ Comparison compare_with_history(const schema::Schema& model, const DatabaseTarge
     comparison.drift = drift_from(model, *connection, database);
     return comparison;
   }
+  const std::string window = fmt::format("expand {:03}, contract {:03}", at.expand, at.contract);
+  if (!fs::exists(repos / repository_folder(Phase::expand))) {
+    comparison.note = fmt::format("{} is in a rolling window ({}), but {} holds no repositories to say what it holds "
+                                  "there: compared with the model (give --repos)",
+                                  database.name, window, repos.string());
+    comparison.drift = drift_from(model, *connection, database);
+    return comparison;
+  }
   const Repositories repositories = load_repositories_or_throw(repos);
   const auto simulated = simulate_history(repositories, at);
   const auto role = simulated.find(database.role);
-  const std::string window = fmt::format("expand {:03}, contract {:03}", at.expand, at.contract);
-  if (role != simulated.end() && !role->second.known())
+  if (role == simulated.end()) {
+    comparison.note = fmt::format("{} is in a rolling window ({}), but no unit under {} changes {} databases, so the "
+                                  "history cannot say what it holds there: compared with the model (give --repos)",
+                                  database.name, window, repos.string(), database.role);
+    comparison.drift = drift_from(model, *connection, database);
+    return comparison;
+  }
+  if (!role->second.known())
     throw Error(ErrorKind::invalid_unit,
                 fmt::format("compare {}: the database is in a rolling window ({}), and what it should hold there is "
                             "not known without a database: raw SQL at {} changes its schema",
@@ -119,8 +133,7 @@ Comparison compare_with_history(const schema::Schema& model, const DatabaseTarge
     }
   }
   comparison.reference = fmt::format("history at {}", window);
-  auto drift = drift_from(role == simulated.end() ? schema::Schema{} : role->second.schema, *connection, database,
-                          expected_triggers);
+  auto drift = drift_from(role->second.schema, *connection, database, expected_triggers);
   comparison.drift.insert(comparison.drift.begin(), drift.begin(), drift.end());
   return comparison;
 }

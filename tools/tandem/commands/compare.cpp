@@ -62,11 +62,12 @@ int run_compare(const CommandLine& line) {
       items.push_back(drift_json(item, found.reference));
       lines.push_back(item.describe(found.reference));
     }
+    if (!found.note.empty()) std::cerr << "compare: " << found.note << "\n";
     if (found.reference != "model" && line.format == Format::text)
       std::cerr << fmt::format("compare: {} is in a rolling window: compared with the {}, not the model\n",
                                database.name, found.reference);
     databases.push_back({{"database", database.name}, {"role", database.role}, {"url", database.url.redacted()},
-                         {"model", file.string()}, {"compared_with", found.reference}, {"drift", items}});
+                         {"model", file.string()}, {"compared_with", found.reference}, {"note", found.note}, {"drift", items}});
   }
   if (!any) throw Error(ErrorKind::usage, "no database of the deployment matches --database / --cell");
   if (line.format == Format::json) {
