@@ -49,10 +49,11 @@ schema::Schema inspect_database(const DatabaseUrl& url) {
 
 namespace {
 
-std::vector<Drift> drift_from(const schema::Schema& expected, Connection& connection, const DatabaseTarget& database,
+// `live` in its canonical form against `expected`; the tandem triggers and functions
+// named in `expected_triggers` are expected there, not left behind.
+std::vector<Drift> drift_from(const schema::Schema& expected, const schema::Schema& live, const DatabaseTarget& database,
                               const std::set<std::string>& expected_triggers = {}) {
   const auto& dialect = normalizer_for(database.url.dialect);
-  const schema::Schema live = canonical_live(connection);
   schema::DiffOptions options;
   options.detect_renames = false;
   options.match_by_content = true;
@@ -75,66 +76,60 @@ std::vector<Drift> drift_from(const schema::Schema& expected, Connection& connec
 
 std::vector<Drift> compare_database(const schema::Schema& model, const DatabaseTarget& database) {
   auto connection = connect(database.url, Access::read_only);
-  return drift_from(model, *connection, database);
+  return drift_from(model, canonical_live(*connection), database);
 }
 
 Comparison compare_with_history(const schema::Schema& model, const DatabaseTarget& database, const fs::path& repos) {
   auto connection = connect(database.url, Access::read_only);
-  StateStore state(*connection);
+  const schema::Schema live = canonical_live(*connection);
   Comparison comparison;
-  if (!state.exists()) {
-    comparison.drift = drift_from(model, *connection, database);
+  auto against_model = [&](std::string note) {
+    comparison.note = std::move(note);
+    comparison.drift = drift_from(model, live, database);
     return comparison;
-  }
+  };
+  StateStore state(*connection);
+  if (!state.exists()) return against_model("");
   auto versions = state.versions();
   const SchemaState at{versions[Phase::expand], versions[Phase::contract]};
-  if (at.expand <= at.contract) {
-    comparison.drift = drift_from(model, *connection, database);
-    return comparison;
-  }
+  if (at.expand <= at.contract) return against_model("");
   const std::string window = fmt::format("expand {:03}, contract {:03}", at.expand, at.contract);
-  if (!fs::exists(repos / repository_folder(Phase::expand))) {
-    comparison.note = fmt::format("{} is in a rolling window ({}), but {} holds no repositories to say what it holds "
-                                  "there: compared with the model (give --repos)",
-                                  database.name, window, repos.string());
-    comparison.drift = drift_from(model, *connection, database);
-    return comparison;
-  }
+  if (!fs::exists(repos / repository_folder(Phase::expand)))
+    return against_model(fmt::format("{} is in a rolling window ({}), but {} holds no repositories to say what it "
+                                     "holds there: compared with the model (give --repos)",
+                                     database.name, window, repos.string()));
   const Repositories repositories = load_repositories_or_throw(repos);
   const auto simulated = simulate_history(repositories, at);
   const auto role = simulated.find(database.role);
-  if (role == simulated.end()) {
-    comparison.note = fmt::format("{} is in a rolling window ({}), but no unit under {} changes {} databases, so the "
-                                  "history cannot say what it holds there: compared with the model (give --repos)",
-                                  database.name, window, repos.string(), database.role);
-    comparison.drift = drift_from(model, *connection, database);
-    return comparison;
-  }
+  if (role == simulated.end())
+    return against_model(fmt::format("{} is in a rolling window ({}), but no unit under {} changes {} databases, so "
+                                     "the history cannot say what it holds there: compared with the model (give "
+                                     "--repos)",
+                                     database.name, window, repos.string(), database.role));
   if (!role->second.known())
     throw Error(ErrorKind::invalid_unit,
                 fmt::format("compare {}: the database is in a rolling window ({}), and what it should hold there is "
                             "not known without a database: raw SQL at {} changes its schema",
                             database.name, window, *role->second.unknown_since));
-  // The sync triggers the window's expands installed, and the missing ones as drift.
+  // The sync triggers the window's expands installed are expected; a missing one is drift.
   std::set<std::string> expected_triggers;
-  const schema::Schema live = connection->snapshot();
+  std::vector<Drift> missing_triggers;
   for (const auto& [version, record] : state.all_triggers()) {
     if (std::stoll(version) <= at.contract) continue;
     expected_triggers.insert(record.trigger);
     if (!record.function.empty()) expected_triggers.insert(record.function);
-    if (!live.find_trigger(record.trigger)) {
-      schema::SchemaChange missing;
-      missing.change = schema::ChangeKind::drop;
-      missing.object = schema::ObjectKind::trigger;
-      missing.table = record.table;
-      missing.name = record.trigger;
-      missing.detail = fmt::format("(installed by version {}'s expand)", version);
-      comparison.drift.push_back({database.name, missing});
-    }
+    if (live.find_trigger(record.trigger)) continue;
+    schema::SchemaChange missing;
+    missing.change = schema::ChangeKind::drop;
+    missing.object = schema::ObjectKind::trigger;
+    missing.table = record.table;
+    missing.name = record.trigger;
+    missing.detail = fmt::format("(installed by version {}'s expand)", version);
+    missing_triggers.push_back({database.name, missing});
   }
   comparison.reference = fmt::format("history at {}", window);
-  auto drift = drift_from(role->second.schema, *connection, database, expected_triggers);
-  comparison.drift.insert(comparison.drift.begin(), drift.begin(), drift.end());
+  comparison.drift = drift_from(role->second.schema, live, database, expected_triggers);
+  comparison.drift.insert(comparison.drift.end(), missing_triggers.begin(), missing_triggers.end());
   return comparison;
 }
 
