@@ -291,16 +291,42 @@ TEST_CASE("new --from-model: a model that is what the history builds writes noth
   CHECK(contains(bundled.out, "nothing to write"));
 }
 
-TEST_CASE("new --from-model: raw sql that changes the schema is named, and nothing is written") {
+TEST_CASE("new --from-model: a table raw sql made is known from a scratch SQLite build, and its new column written") {
   TempDir dir;
   write_version(dir.path(), "001", "base", kHistory, "", "");
   write_version(dir.path(), "002", "audit",
-                unit_with("  - sql: {sqlite: \"CREATE TABLE audit (id integer)\", abort: \"DROP TABLE audit\"}\n"), "", "");
+                unit_with("  - sql: {sqlite: \"CREATE TABLE audit (id integer PRIMARY KEY, note varchar(40))\", abort: "
+                          "\"DROP TABLE audit\"}\n"),
+                "", "");
+  write_file(dir / "model" / "main.yaml",
+             std::string(kModel) + "  - name: audit\n    columns:\n      - {name: id, type: integer, primary_key: true}\n"
+                                   "      - {name: note, type: string(40)}\n      - {name: seen, type: integer}\n");
+  const auto result = run_tandem({"new", "seen", "--from-model", "--repos", dir.path().string()}, dir.path());
+  REQUIRE_MESSAGE(result.exit_code == 0, result.all());
+  // Only the column the model adds: the table raw SQL made is not written again.
+  const std::string expand = read_file(dir / "expand_repo" / "003_seen.yaml");
+  CHECK_MESSAGE(contains(expand, "add_column"), expand);
+  CHECK(contains(expand, "table: audit"));
+  CHECK(contains(expand, "seen"));
+  CHECK_FALSE(contains(expand, "create_table"));
+  const std::string contract = read_file(dir / "contract_repo" / "003_seen.yaml");
+  CHECK_MESSAGE(contains(contract, "operations: []"), contract);
+  const auto check = run_tandem({"check", "--repos", dir.path().string()}, dir.path());
+  CHECK_MESSAGE(check.exit_code == 0, check.all());
+  const auto verify = run_tandem({"verify", "--repos", dir.path().string()}, dir.path());
+  CHECK_MESSAGE(verify.exit_code == 0, verify.all());
+}
+
+TEST_CASE("new --from-model: raw sql with no SQLite text is named, and nothing is written") {
+  TempDir dir;
+  write_version(dir.path(), "001", "base", kHistory, "", "");
+  write_version(dir.path(), "002", "audit",
+                unit_with("  - sql: {mysql: \"CREATE TABLE audit (id integer)\", abort: \"DROP TABLE audit\"}\n"), "", "");
   write_file(dir / "model" / "main.yaml", kModel);
   const auto result = run_tandem({"new", "change", "--from-model", "--repos", dir.path().string()}, dir.path());
   CHECK(result.exit_code == 65);
   CHECK_MESSAGE(contains(result.err, "expand_repo/002_audit.yaml:3"), result.all());
-  CHECK(contains(result.err, "raw sql"));
+  CHECK(contains(result.err, "did not build on a scratch SQLite database"));
   CHECK_FALSE(fs::exists(dir / "expand_repo" / "003_change.yaml"));
 }
 

@@ -80,7 +80,8 @@ struct Comparison {
   std::string reference = "model";
   std::vector<Drift> drift;
   // Set when the database is in a rolling window but no repositories, or none for its
-  // role, are there to say what it holds: it was compared with the model, and this says so.
+  // role, are there to say what it holds (it was compared with the model, and this says
+  // so), or when raw SQL in the history had its schema built on scratch SQLite.
   std::string note;
 };
 
@@ -90,8 +91,10 @@ struct Comparison {
 // the sync triggers its state records for the window's versions are expected, not left
 // behind (one recorded but missing is drift). Any other database is compared with
 // `model`, as is a database in a window when `repos` holds no repositories or none of
-// their units changes its role (`note` says so). Throws Error(invalid_unit) when a window's repositories do not load, or raw SQL
-// in them makes the schema at that state unknowable.
+// their units changes its role (`note` says so). Where raw SQL in the history hides the
+// schema from the simulation, the history is built on scratch SQLite databases. Throws
+// Error(invalid_unit) when a window's repositories do not load, or their history does not
+// build on SQLite (naming the unit).
 Comparison compare_with_history(const schema::Schema& model, const DatabaseTarget& database,
                                 const std::filesystem::path& repos);
 

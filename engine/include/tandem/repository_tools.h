@@ -28,9 +28,10 @@ struct GeneratedUnit {
 // Version latest+1 made from the difference between the model (`model_folder`, one
 // <role>.yaml per role) and the schema the history builds (DESIGN §18), the three units
 // in phase order; empty when every role's model is what the history builds. Writes them
-// unless `dry_run`. Throws Error(usage) for a bad name; Error(invalid_unit) for a
-// repository that does not load, a model that does not, a missing model folder, or a role
-// whose schema raw `sql` in the history makes unknown (the message names that file:line).
+// unless `dry_run`. A role whose schema raw `sql` in the history hides from the
+// simulation is built on scratch SQLite databases instead. Throws Error(usage) for a bad
+// name; Error(invalid_unit) for a repository that does not load, a model that does not, a
+// missing model folder, or a history that does not build on SQLite (naming the unit).
 std::vector<GeneratedUnit> new_version_from_model(const std::filesystem::path& root, const std::string& name,
                                                   const std::filesystem::path& model_folder, bool dry_run);
 

@@ -10,7 +10,7 @@
 #include "state/state_store.h"
 #include "tandem/error.h"
 #include "tandem/model.h"
-#include "unit/history_simulation.h"
+#include "model/history_schema.h"
 
 namespace tandem {
 
@@ -99,18 +99,14 @@ Comparison compare_with_history(const schema::Schema& model, const DatabaseTarge
                                      "holds there: compared with the model (give --repos)",
                                      database.name, window, repos.string()));
   const Repositories repositories = load_repositories_or_throw(repos);
-  const auto simulated = simulate_history(repositories, at);
-  const auto role = simulated.find(database.role);
-  if (role == simulated.end())
+  // Raw SQL in the history: the role's schema at that state is built on scratch SQLite.
+  const auto history = history_schemas(repositories, at);
+  const auto role = history.find(database.role);
+  if (role == history.end())
     return against_model(fmt::format("{} is in a rolling window ({}), but no unit under {} changes {} databases, so "
                                      "the history cannot say what it holds there: compared with the model (give "
                                      "--repos)",
                                      database.name, window, repos.string(), database.role));
-  if (!role->second.known())
-    throw Error(ErrorKind::invalid_unit,
-                fmt::format("compare {}: the database is in a rolling window ({}), and what it should hold there is "
-                            "not known without a database: raw SQL at {} changes its schema",
-                            database.name, window, *role->second.unknown_since));
   // The sync triggers the window's expands installed are expected; a missing one is drift.
   std::set<std::string> expected_triggers;
   std::vector<Drift> missing_triggers;
@@ -128,6 +124,10 @@ Comparison compare_with_history(const schema::Schema& model, const DatabaseTarge
     missing_triggers.push_back({database.name, missing});
   }
   comparison.reference = fmt::format("history at {}", window);
+  if (role->second.built_because)
+    comparison.note = fmt::format("{}: raw sql at {} changes its schema, so the history at {} was built on a scratch "
+                                  "SQLite database",
+                                  database.name, *role->second.built_because, window);
   comparison.drift = drift_from(role->second.schema, live, database, expected_triggers);
   comparison.drift.insert(comparison.drift.end(), missing_triggers.begin(), missing_triggers.end());
   return comparison;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <random>
 
+#include "tandem/deployment.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -51,6 +52,15 @@ DatabaseUrl ScratchDatabases::make(const std::string& name) {
   DatabaseUrl url = *server_;
   url.database = database;
   return url;
+}
+
+std::vector<std::string> deployment_order(const std::set<std::string>& present) {
+  std::vector<std::string> ordered;
+  if (present.count(roles::api)) ordered.push_back(roles::api);
+  for (const auto& role : present)
+    if (role != roles::api && role != roles::cell) ordered.push_back(role);
+  if (present.count(roles::cell)) ordered.push_back(roles::cell);
+  return ordered;
 }
 
 }  // namespace tandem

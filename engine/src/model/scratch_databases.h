@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,9 @@ class ScratchDatabases {
   std::vector<std::string> databases_;
   std::filesystem::path folder_;
 };
+
+// api first, then the other roles, cells last, as a deployment orders its databases
+// (and the engine wants them).
+std::vector<std::string> deployment_order(const std::set<std::string>& present);
 
 }  // namespace tandem

@@ -19,16 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// api first, then the other roles, cells last, as a deployment orders its databases.
-std::vector<std::string> deployment_order(const std::set<std::string>& present) {
-  std::vector<std::string> ordered;
-  if (present.count(roles::api)) ordered.push_back(roles::api);
-  for (const auto& role : present)
-    if (role != roles::api && role != roles::cell) ordered.push_back(role);
-  if (present.count(roles::cell)) ordered.push_back(roles::cell);
-  return ordered;
-}
-
 // The databases after `version`'s expand, against what the simulation says they hold.
 void compare_window(const Repositories& repositories, const Deployment& deployment, const VersionUnits& version,
                     VerifyReport& report) {

@@ -9,8 +9,7 @@
 #include "tandem/error.h"
 #include "tandem/model.h"
 #include "unit/history_check.h"
-#include "unit/history_simulation.h"
-#include "unit/units_from_model.h"
+#include "unit/repository_files.h"
 #include "unit/unit.h"
 
 namespace tandem {
@@ -48,6 +47,8 @@ const char* placeholder_comment(Phase phase) {
   return "";
 }
 
+}  // namespace
+
 void require_unit_name(const std::string& name) {
   static const std::regex valid_name("[a-z0-9][a-z0-9_]*");
   if (!std::regex_match(name, valid_name))
@@ -67,8 +68,6 @@ void write_unit(const fs::path& path, const std::string& text) {
   if (!out) throw Error(ErrorKind::invalid_unit, fmt::format("cannot write {}", path.string()));
 }
 
-}  // namespace
-
 std::vector<fs::path> new_version(const fs::path& root, const std::string& name) {
   require_unit_name(name);
   for (Phase phase : kPhases) fs::create_directories(root / repository_folder(phase));
@@ -82,39 +81,6 @@ std::vector<fs::path> new_version(const fs::path& root, const std::string& name)
     written.push_back(path);
   }
   return written;
-}
-
-std::vector<GeneratedUnit> new_version_from_model(const fs::path& root, const std::string& name,
-                                                  const fs::path& model_folder, bool dry_run) {
-  require_unit_name(name);
-  const Repositories repositories = load_repositories_or_throw(root);
-  if (!fs::is_directory(model_folder))
-    throw Error(ErrorKind::invalid_unit, fmt::format("model folder '{}' does not exist", model_folder.string()));
-  const auto simulated = simulate_history(repositories);
-  std::map<std::string, RoleSchemas> roles;
-  for (const auto& [role, file] : model_files(model_folder)) roles[role].model = load_model(file);
-  for (auto& [role, schemas] : roles) {
-    const auto found = simulated.find(role);
-    if (found == simulated.end()) continue;
-    if (!found->second.known())
-      throw Error(ErrorKind::invalid_unit,
-                  fmt::format("role {}: raw sql at {} changes the schema in a way tandem cannot simulate, so the "
-                              "difference from the model is unknown; write version {} by hand",
-                              role, *found->second.unknown_since, next_version(repositories)));
-    schemas.history = found->second.schema;
-  }
-  const UnitsFromModel units = units_from_model(roles, name);
-  if (units.empty) return {};
-  const std::string version = next_version(repositories);
-  std::vector<GeneratedUnit> generated;
-  for (Phase phase : kPhases)
-    generated.push_back({root / repository_folder(phase) / fmt::format("{}_{}.yaml", version, name), units.text.at(phase)});
-  if (dry_run) return generated;
-  for (const auto& unit : generated) {
-    fs::create_directories(unit.path.parent_path());
-    write_unit(unit.path, unit.text);
-  }
-  return generated;
 }
 
 }  // namespace tandem

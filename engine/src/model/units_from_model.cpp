@@ -1,4 +1,4 @@
-#include "unit/units_from_model.h"
+#include "model/units_from_model.h"
 
 #include <fmt/format.h>
 
@@ -8,6 +8,12 @@
 #include <regex>
 #include <set>
 #include <vector>
+
+#include "model/history_schema.h"
+#include "tandem/error.h"
+#include "tandem/model.h"
+#include "tandem/repository_tools.h"
+#include "unit/repository_files.h"
 
 namespace tandem {
 
@@ -460,6 +466,34 @@ UnitsFromModel units_from_model(const std::map<std::string, RoleSchemas>& roles,
     }
   for (Phase phase : kPhases) units.text[phase] = unit_text(phase, plan, description, first_role);
   return units;
+}
+
+std::vector<GeneratedUnit> new_version_from_model(const std::filesystem::path& root, const std::string& name,
+                                                  const std::filesystem::path& model_folder, bool dry_run) {
+  require_unit_name(name);
+  const Repositories repositories = load_repositories_or_throw(root);
+  if (!std::filesystem::is_directory(model_folder))
+    throw Error(ErrorKind::invalid_unit, fmt::format("model folder '{}' does not exist", model_folder.string()));
+  // Raw SQL in the history: that role's schema is built on scratch SQLite databases.
+  const auto history = history_schemas(repositories);
+  std::map<std::string, RoleSchemas> roles;
+  for (const auto& [role, file] : model_files(model_folder)) roles[role].model = load_model(file);
+  for (auto& [role, schemas] : roles) {
+    const auto found = history.find(role);
+    if (found != history.end()) schemas.history = found->second.schema;
+  }
+  const UnitsFromModel units = units_from_model(roles, name);
+  if (units.empty) return {};
+  const std::string version = next_version(repositories);
+  std::vector<GeneratedUnit> generated;
+  for (Phase phase : kPhases)
+    generated.push_back({root / repository_folder(phase) / fmt::format("{}_{}.yaml", version, name), units.text.at(phase)});
+  if (dry_run) return generated;
+  for (const auto& unit : generated) {
+    std::filesystem::create_directories(unit.path.parent_path());
+    write_unit(unit.path, unit.text);
+  }
+  return generated;
 }
 
 }  // namespace tandem
