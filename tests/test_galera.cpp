@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "conformance.h"
 #include "schema_json.h"
@@ -127,6 +128,53 @@ TEST_CASE("galera: a holder killed with kill -9 loses its lease at expiry and a 
   CHECK(query_rows(database.nodes[1], "SELECT status FROM tandem_history WHERE phase = 'expand' ORDER BY id") ==
         std::vector<std::string>{"interrupted", "done"});
   CHECK(query_rows(database.nodes[1], "SELECT count(*) FROM tandem_lock") == std::vector<std::string>{"0"});
+}
+
+TEST_CASE("galera: a holder whose lease another run took stops before its next statement, exits 75 and says so") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  const FailpointHold hold(repo.dir / "hold");
+  const std::map<std::string, std::string> lease = {{"TANDEM_TEST_LEASE_SECONDS", "2"}};
+  auto environment = hold.environment("hold_after_step:1");
+  environment.insert(lease.begin(), lease.end());
+  const int first =
+      spawn_tandem({"expand", "--db", database.nodes[0], "--repos", repo.path()}, repo.dir.path(), environment);
+  REQUIRE(hold.wait_reached(first));
+  // What a run through node 2 does once the lease has expired: the row becomes its own.
+  // It may lose certification to a renewal committed through node 1 at the same moment: retried.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      execute(database.nodes[1], "UPDATE tandem_lock SET run_id = 'intruder', holder = 'the intruding run', "
+                                 "expires_at = UTC_TIMESTAMP(6) + INTERVAL 1 HOUR");
+      break;
+    } catch (const std::exception& error) {
+      REQUIRE_MESSAGE(attempt < 20, error.what());
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // four renewal periods
+  hold.release();
+  CHECK(wait_for(first) == 75);
+  std::string err;  // spawn_tandem's spawnN.err, the one run spawned in this folder
+  for (const auto& entry : std::filesystem::directory_iterator(repo.dir.path()))
+    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  INFO(err);
+  CHECK(contains(err, "lost the run lock"));
+  CHECK(contains(err, "was taken by the intruding run"));
+  // Step 2, the index, never ran, on any node; the intruder's row is untouched.
+  for (const auto& node : database.nodes) {
+    CHECK(query_rows(node, "SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND "
+                           "INDEX_NAME = 'items_name_idx'") == std::vector<std::string>{"0"});
+    CHECK(query_rows(node, "SELECT holder FROM tandem_lock") == std::vector<std::string>{"the intruding run"});
+  }
+  // Once the intruder is gone, a rerun through node 3 finishes the unit.
+  execute(database.nodes[1], "DELETE FROM tandem_lock");
+  const Result rerun = run_tandem({"expand", "--db", database.nodes[2], "--repos", repo.path(), "--wait", "10"},
+                                  repo.dir.path(), lease);
+  REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
+  CHECK(query_rows(database.nodes[0], "SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
+                                      "DATABASE() AND INDEX_NAME = 'items_name_idx'") == std::vector<std::string>{"1"});
 }
 
 TEST_CASE("galera: status names the cluster and its three nodes with their state") {

@@ -191,7 +191,13 @@ void MysqlConnection::fail(const std::string& sql, unsigned code, const char* me
       .with_code(std::to_string(code));
 }
 
+void MysqlConnection::refuse_if_lease_lost(const std::string& sql) const {
+  if (!lease_watch_ || sql == "ROLLBACK") return;
+  if (auto reason = lease_watch_->lost()) throw Error(ErrorKind::lock_held, *reason).with_sql(sql);
+}
+
 std::vector<Row> MysqlConnection::run(const std::string& sql, long long* changed) {
+  refuse_if_lease_lost(sql);
   if (mysql_real_query(session_, sql.data(), sql.size()) != 0) fail(sql);
   std::vector<Row> rows;
   bool have_rows = false;
@@ -241,6 +247,7 @@ void MysqlConnection::execute(const std::string& sql) {
 
 std::vector<Row> MysqlConnection::run_prepared(const std::string& sql, const std::vector<Value>& params,
                                               long long* changed) {
+  refuse_if_lease_lost(sql);
   const Statement statement(mysql_stmt_init(session_));
   if (!statement) fail(sql);
   MYSQL_STMT* const stmt = statement.get();

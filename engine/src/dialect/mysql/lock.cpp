@@ -14,7 +14,10 @@
 // statements, which Galera certifies cluster-wide: of two nodes taking it at once, one
 // commit fails certification (or, retried by the server, finds the row taken). The
 // holder renews it from a thread of its own every quarter of the lease, so a long step
-// keeps it; a holder that dies (kill -9, a lost node) loses it at expiry. The lease lasts
+// keeps it; a holder that dies (kill -9, a lost node) loses it at expiry. A holder that
+// lives on but whose renewals stopped landing (a node cut off for a whole lease) may find
+// its lease taken: its renewer then tells the run's session, which refuses every statement
+// after that, so two runs never go on side by side. The lease lasts
 // kLeaseSeconds: long enough to ride out a stalled node or a slow TOI statement on the
 // renewing session, short enough that a crashed run blocks the next one for seconds, not
 // minutes. Expiry is judged by the clock of the node asked, so the nodes' clocks must
@@ -91,8 +94,13 @@ class SessionLock final : public RunLock {
 class GaleraLease final : public RunLock {
  public:
   GaleraLease(std::unique_ptr<MysqlConnection> session, std::string name, std::string run_id,
-              std::chrono::seconds length)
-      : session_(std::move(session)), name_(std::move(name)), run_id_(std::move(run_id)), length_(length) {
+              std::chrono::seconds length, std::shared_ptr<LeaseWatch> watch, std::string where)
+      : session_(std::move(session)),
+        name_(std::move(name)),
+        run_id_(std::move(run_id)),
+        length_(length),
+        watch_(std::move(watch)),
+        where_(std::move(where)) {
     renewer_ = std::thread([this] { renew_until_stopped(); });
   }
   ~GaleraLease() override {
@@ -113,18 +121,38 @@ class GaleraLease final : public RunLock {
   GaleraLease& operator=(const GaleraLease&) = delete;
 
  private:
-  // The session is this thread's alone until the destructor has joined it.
+  // The session is this thread's alone until the destructor has joined it. A renewal
+  // that finds the row no longer this run's means another run took the lease after it
+  // expired; renewals failing for a whole lease mean one may have: either way the run's
+  // session is told, and refuses every statement from then on.
   void renew_until_stopped() {
+    auto renewed = std::chrono::steady_clock::now();
     std::unique_lock guard(mutex_);
     while (!wake_.wait_for(guard, length_ / 4, [this] { return stopping_; })) {
       try {
-        session_->update(fmt::format("UPDATE {} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {} SECOND "
-                                     "WHERE lock_name = ? AND run_id = ?",
-                                     kLockTable, length_.count()),
-                         {name_, run_id_});
-      } catch (const Error&) {
+        if (session_->update(fmt::format("UPDATE {} SET expires_at = UTC_TIMESTAMP(6) + INTERVAL {} SECOND "
+                                         "WHERE lock_name = ? AND run_id = ?",
+                                         kLockTable, length_.count()),
+                             {name_, run_id_}) == 1) {
+          renewed = std::chrono::steady_clock::now();
+          continue;
+        }
+        const auto now_held = session_->query(fmt::format("SELECT holder FROM {} WHERE lock_name = ?", kLockTable), {name_});
+        watch_->lose(fmt::format("this run lost the run lock on {}: its lease on the Galera cluster expired and {}; the "
+                                 "run stopped before its next statement (rerun it once that run is done)",
+                                 where_,
+                                 now_held.empty() ? std::string("its row is gone")
+                                                  : "was taken by " + now_held[0][0].value_or("another run")));
+        return;
+      } catch (const Error& error) {
         // A certification conflict or a node gone for a moment: the next renewal, a
         // quarter of the lease later, tries again before it expires.
+        if (std::chrono::steady_clock::now() - renewed < length_) continue;
+        watch_->lose(fmt::format("this run lost the run lock on {}: its lease on the Galera cluster could not be "
+                                 "renewed for {}s ({}), so another run may hold it; the run stopped before its next "
+                                 "statement",
+                                 where_, length_.count(), error.what()));
+        return;
       }
     }
   }
@@ -133,6 +161,8 @@ class GaleraLease final : public RunLock {
   std::string name_;
   std::string run_id_;
   std::chrono::seconds length_;
+  std::shared_ptr<LeaseWatch> watch_;
+  std::string where_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
@@ -164,6 +194,18 @@ bool take_lease(MysqlConnection& session, const std::string& name, const std::st
 
 }  // namespace
 
+void LeaseWatch::lose(std::string reason) {
+  std::lock_guard guard(mutex_);
+  reason_ = std::move(reason);
+  lost_ = true;
+}
+
+std::optional<std::string> LeaseWatch::lost() const {
+  if (!lost_) return std::nullopt;
+  std::lock_guard guard(mutex_);
+  return reason_;
+}
+
 std::unique_ptr<RunLock> MysqlConnection::lease(std::unique_ptr<MysqlConnection> session, const std::string& name,
                                                 std::chrono::seconds wait, const std::string& holder) {
   // The table as a server outside a cluster made it has no lease columns yet.
@@ -181,8 +223,11 @@ std::unique_ptr<RunLock> MysqlConnection::lease(std::unique_ptr<MysqlConnection>
   const std::string run_id = new_run_id();
   const auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
-    if (take_lease(*session, name, run_id, holder, length))
-      return std::make_unique<GaleraLease>(std::move(session), name, run_id, length);
+    if (take_lease(*session, name, run_id, holder, length)) {
+      auto watch = std::make_shared<LeaseWatch>();
+      lease_watch_ = watch;
+      return std::make_unique<GaleraLease>(std::move(session), name, run_id, length, std::move(watch), url_.redacted());
+    }
     const auto left = deadline - std::chrono::steady_clock::now();
     if (left <= std::chrono::steady_clock::duration::zero()) break;
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(250)));

@@ -5,7 +5,10 @@
 // is_already_applied() recognises.
 #pragma once
 
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +83,20 @@ class MysqlRenderer final : public SqlRenderer {
 // given back as type "json" without that check.
 schema::Schema inspect(Connection& connection, const std::string& database, bool mariadb);
 
+// The Galera run lock's word to the run's own session (lock.cpp): once its renewer finds
+// the lease gone (another run took it after it expired), the run must do nothing more.
+class LeaseWatch {
+ public:
+  void lose(std::string reason);
+  // Why the lease was lost, or nothing while it is held.
+  std::optional<std::string> lost() const;
+
+ private:
+  std::atomic<bool> lost_{false};
+  mutable std::mutex mutex_;
+  std::string reason_;
+};
+
 class MysqlConnection final : public Connection {
  public:
   // Connects over TCP (or the URL's `socket` option); throws Error(unreachable) naming
@@ -116,6 +133,9 @@ class MysqlConnection final : public Connection {
   // `params`, so the server reads the values apart from the SQL and nothing is escaped
   // on the client; returns its rows as text, the rows it changed in `changed`.
   std::vector<Row> run_prepared(const std::string& sql, const std::vector<Value>& params, long long* changed = nullptr);
+  // Throws Error(lock_held) once this session's Galera lease is lost, for any statement
+  // but ROLLBACK (which only undoes).
+  void refuse_if_lease_lost(const std::string& sql) const;
   // Throws the session's last error, or the one given, for `sql`.
   [[noreturn]] void fail(const std::string& sql) const;
   [[noreturn]] void fail(const std::string& sql, unsigned code, const char* message) const;
@@ -125,6 +145,8 @@ class MysqlConnection final : public Connection {
   long long rows_written_ = 0;  // see rows_written()
   bool mariadb_ = false;
   bool galera_ = false;  // a node of a Galera cluster (wsrep_on = ON), seen at connect
+  // Set while a Galera lease taken for this session's run exists (lock.cpp).
+  std::shared_ptr<const LeaseWatch> lease_watch_;
 };
 
 }  // namespace tandem::mysql
