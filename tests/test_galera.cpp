@@ -177,6 +177,40 @@ TEST_CASE("galera: a holder whose lease another run took stops before its next s
                                       "DATABASE() AND INDEX_NAME = 'items_name_idx'") == std::vector<std::string>{"1"});
 }
 
+TEST_CASE("galera: expand checks its triggers on every node, and names a node that lacks one") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  write_version(repo.dir.path(), "002", "full_name",
+                "description: full_name\noperations:\n"
+                "  - add_column: {table: items, column: {name: full_name, type: string(64)}}\n"
+                "  - sync_column: {table: items, old: name, new: full_name, up: NEW.name, down: NEW.full_name}\n",
+                "", "");
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  const FailpointHold hold(repo.dir / "hold");
+  // Step 3 of 002: the second of its two triggers created; the check comes after it.
+  const int run = spawn_tandem({"expand", "--db", database.nodes[0], "--repos", repo.path()}, repo.dir.path(),
+                               hold.environment("hold_after_step:3"));
+  REQUIRE(hold.wait_reached(run));
+  const auto triggers = query_rows(database.nodes[0], "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE "
+                                                      "TRIGGER_SCHEMA = DATABASE() ORDER BY TRIGGER_NAME");
+  REQUIRE(triggers.size() == 2);
+  // Gone from node 3 alone: what a trigger made under RSU, or lost, looks like.
+  execute(database.nodes[2], "SET SESSION wsrep_on = OFF; DROP TRIGGER `" + triggers[0] + "`");
+  hold.release();
+  CHECK(wait_for(run) == 1);
+  std::string err;
+  for (const auto& entry : std::filesystem::directory_iterator(repo.dir.path()))
+    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  INFO(err);
+  CHECK(contains(err, "not on every node of the Galera cluster: node " + address_of(urls[2]) + " lacks " + triggers[0]));
+  CHECK_FALSE(contains(err, "node " + address_of(urls[1]) + " lacks"));
+  // Not recorded as applied: the version stays at 001 until node 3 has it too.
+  CHECK(query_rows(database.nodes[1], "SELECT version FROM tandem_version WHERE phase = 'expand'") ==
+        std::vector<std::string>{"1"});
+}
+
 TEST_CASE("galera: status names the cluster and its three nodes with their state") {
   const auto urls = galera_urls();
   if (urls.empty()) return;

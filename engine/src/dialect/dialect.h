@@ -150,6 +150,15 @@ class Connection {
   //   state (a node that cannot be reached is listed with the reason); nullopt when the
   //   database is one server or a file, as it is for every dialect but a clustered one.
   virtual std::optional<ClusterStatus> cluster() { return std::nullopt; }
+
+  // On a cluster, whether every node has the `triggers` a unit just created through this
+  // one (DESIGN §14: created once, checked on every node). Returns one line per node that
+  // could not be asked (with the reason); throws Error(step_failed) naming each node and
+  // the triggers it lacks. One server or a file: nothing to check.
+  virtual std::vector<std::string> require_triggers_on_every_node(const std::vector<std::string>& triggers) {
+    (void)triggers;
+    return {};
+  }
 };
 
 // A walk of many small batches (migrate's, archive's) on `connection`: batch_walk(true)

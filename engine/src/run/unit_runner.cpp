@@ -148,6 +148,14 @@ UnitOutcome UnitRunner::run(const Unit& unit) {
   return outcome;
 }
 
+void UnitRunner::check_triggers_on_every_node(const Unit& unit) {
+  if (unit.phase != Phase::expand) return;
+  std::vector<std::string> triggers;
+  for (const auto& record : state_.triggers_of(unit.version)) triggers.push_back(record.trigger);
+  for (const auto& line : connection_.require_triggers_on_every_node(triggers))
+    event(fmt::format("{}: warning: {}", target_.name, line));
+}
+
 void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
   const auto& sql = connection_.renderer();
   int step_count = 0;
@@ -185,6 +193,7 @@ void UnitRunner::run_transactional(const Unit& unit, UnitOutcome& outcome) {
       }
     }
     check_phase_rule(unit, before, true);
+    check_triggers_on_every_node(unit);
     state_.set_version(unit.phase, unit.number);
     state_.finish_history(history_id, RunStatus::done, step_count, std::nullopt);
     connection_.commit();
@@ -246,6 +255,7 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
     };
     run_journaled_steps(run, steps, index, outcome.sql);
     check_phase_rule(unit, journal->before(), false);
+    check_triggers_on_every_node(unit);
   } catch (const Error& error) {
     record_failed(state_, history_id, index, error);
     throw;

@@ -50,6 +50,9 @@ class UnitRunner {
   // Throws when what the unit changed breaks its phase's rule; `rolled_back` says
   // whether the failure will undo the unit.
   void check_phase_rule(const Unit& unit, const schema::Schema& before, bool rolled_back);
+  // Expand on a cluster: the triggers it created through one node are on every node
+  // (DESIGN §14); throws naming a node that lacks one, warns of a node it cannot ask.
+  void check_triggers_on_every_node(const Unit& unit);
   void event(const std::string& line) const;
 
   Connection& connection_;

@@ -120,6 +120,7 @@ class MysqlConnection final : public Connection {
   bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
   std::optional<ClusterStatus> cluster() override;
+  std::vector<std::string> require_triggers_on_every_node(const std::vector<std::string>& triggers) override;
 
  private:
   // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
