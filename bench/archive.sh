@@ -2,6 +2,8 @@
 # How fast `tandem archive` moves soft-deleted instances and their child rows into the
 # shadow tables, beside one INSERT ... SELECT plus DELETE per table over the same rows,
 # on SQLite, PostgreSQL and MariaDB (private servers started for the run).
+# Also tandem on the nova-shaped schema (no server default on `deleted`) beside
+# nova-manage's rows/s as issue 14 quotes it (not measured here).
 # Usage: bench/archive.sh [soft-deleted instances, default 100000]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
