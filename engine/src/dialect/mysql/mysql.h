@@ -103,6 +103,11 @@ class MysqlConnection final : public Connection {
   bool is_already_applied(const Error& error) const override;
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
   std::optional<ClusterStatus> cluster() override;
+  // Galera (galera.cpp): the writeset bounds, the flow control, the primary keys.
+  std::optional<long long> batch_row_limit(const std::string& table) override;
+  bool is_transaction_too_large(const Error& error) const override;
+  std::optional<std::string> asks_to_hold_back() override;
+  std::optional<std::string> requires_primary_keys() const override;
 
  private:
   // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
@@ -125,6 +130,12 @@ class MysqlConnection final : public Connection {
   long long rows_written_ = 0;  // see rows_written()
   bool mariadb_ = false;
   bool galera_ = false;  // a node of a Galera cluster (wsrep_on = ON), seen at connect
+  // wsrep_max_ws_rows and wsrep_max_ws_size (0: no bound), read once by batch_row_limit.
+  struct WritesetBounds {
+    long long rows = 0;
+    long long bytes = 0;
+  };
+  std::optional<WritesetBounds> writeset_bounds_;
 };
 
 }  // namespace tandem::mysql
