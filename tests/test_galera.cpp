@@ -4,7 +4,11 @@
 #include <doctest/doctest.h>
 #include <signal.h>
 
+#include <fmt/format.h>
+
+#include <atomic>
 #include <chrono>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -270,5 +274,259 @@ operations:
     CHECK(query_rows(database.nodes[node],
                      "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()") ==
           std::vector<std::string>{"0"});
+  }
+}
+
+namespace {
+
+// SET GLOBAL `variable` = `value` on every node (a global setting is each node's own),
+// each node's old value put back when it goes away, however the test ends.
+class GlobalSetting {
+ public:
+  GlobalSetting(const std::vector<std::string>& urls, std::string variable, const std::string& value)
+      : urls_(urls), variable_(std::move(variable)) {
+    for (const auto& url : urls_) {
+      old_.push_back(query_rows(url, "SELECT @@GLOBAL." + variable_).at(0));
+      execute(url, "SET GLOBAL " + variable_ + " = " + value);
+    }
+  }
+  ~GlobalSetting() {
+    for (size_t node = 0; node < old_.size(); ++node) try {
+        execute(urls_[node], "SET GLOBAL " + variable_ + " = " + old_[node]);
+      } catch (const std::exception& error) {
+        MESSAGE("could not put back " << variable_ << " on node " << node + 1 << ": " << error.what());
+      }
+  }
+  GlobalSetting(const GlobalSetting&) = delete;
+  GlobalSetting& operator=(const GlobalSetting&) = delete;
+
+ private:
+  std::vector<std::string> urls_;
+  std::string variable_;
+  std::vector<std::string> old_;
+};
+
+const char* kCounters = R"Y(description: counters
+operations:
+  - create_table:
+      name: counters
+      columns:
+        - {name: id, type: integer, primary_key: true}
+        - {name: name, type: string(64), nullable: false}
+        - {name: hits, type: integer, nullable: false, default: "0"}
+)Y";
+
+// Version 002 of a repository whose 001 makes `table`: a label column, backfilled from the name.
+void write_labels(const std::filesystem::path& root, const std::string& table) {
+  write_version(root, "002", "labels",
+                fmt::format("description: a label\noperations:\n  - add_column: {{table: {}, column: {{name: label, "
+                            "type: string(64)}}}}\n",
+                            table),
+                fmt::format("description: labels from names\noperations:\n  - backfill: {{table: {}, set: {{label: "
+                            "\"upper(name)\"}}, where: label IS NULL}}\n",
+                            table),
+                "");
+}
+
+// `rows` rows 1..rows named item-<id>, in one statement through `url`.
+void fill(const std::string& url, const std::string& table, int rows) {
+  execute(url, fmt::format("INSERT INTO {} (id, name) SELECT seq, CONCAT('item-', seq) FROM seq_1_to_{}", table, rows));
+}
+
+}  // namespace
+
+TEST_CASE("galera: a backfill whose single statement would exceed wsrep_max_ws_rows runs in batches below it") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  write_labels(repo.dir.path(), "items");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  fill(database.nodes[0], "items", 200);
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
+  const GlobalSetting bound(urls, "wsrep_max_ws_rows", "50");
+  // The bound holds: the backfill as one statement is refused.
+  std::string refused;
+  try {
+    execute(database.nodes[0], "UPDATE items SET label = upper(name)");
+  } catch (const std::exception& error) {
+    refused = error.what();
+  }
+  REQUIRE_MESSAGE(contains(refused, "wsrep_max_ws_rows"), refused);
+  CHECK(query_rows(database.nodes[0], "SELECT count(*) FROM items WHERE label IS NULL") ==
+        std::vector<std::string>{"200"});
+  const Result migrate = run_phase("migrate", database.nodes[0], repo.dir.path(), {"--batch-size", "1000"});
+  require_ok(migrate);
+  // 50 rows a writeset: 49 of the table's and the cursor's.
+  CHECK_MESSAGE(contains(migrate.out, "a batch of 1000 rows would write more than one transaction may hold"),
+                migrate.out);
+  CHECK(contains(migrate.out, "batches of 49 rows instead"));
+  CHECK(!contains(migrate.out, "a batch wrote more than one transaction may hold"));
+  for (const auto& node : database.nodes) {
+    CHECK(query_rows(node, "SELECT count(*), sum(label = upper(name)) FROM items") ==
+          std::vector<std::string>{"200|200"});
+    CHECK(query_rows(node, "SELECT rows_done, done FROM tandem_progress WHERE phase = 'migrate' AND version = '002'") ==
+          std::vector<std::string>{"200|1"});
+  }
+}
+
+TEST_CASE("galera: a backfill through node 1 while writers on nodes 2 and 3 hammer its rows retries what loses certification, and the data is exact") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  TempDir repo;
+  write_version(repo.path(), "001", "counters", kCounters, "", "");
+  write_labels(repo.path(), "counters");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.path(), {"--to", "1"}));
+  constexpr int kRows = 3000;
+  fill(database.nodes[0], "counters", kRows);
+  require_ok(run_phase("expand", database.nodes[0], repo.path()));
+  // Each writer bumps random rows through its own node, as fast as it can; `acknowledged`
+  // counts the bumps the cluster committed, `refused` those it rolled back (a writer
+  // loses certification too).
+  std::atomic<bool> stop{false};
+  std::atomic<long long> acknowledged{0}, refused{0};
+  std::vector<std::thread> writers;
+  for (size_t node = 1; node < 3; ++node)
+    writers.emplace_back([&, node] {
+      auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[node]));
+      std::mt19937 random(static_cast<unsigned>(node));
+      while (!stop) {
+        const std::string id = std::to_string(1 + random() % kRows);
+        try {
+          if (session->update("UPDATE counters SET hits = hits + 1 WHERE id = ?", {id}) == 1) ++acknowledged;
+        } catch (const tandem::Error&) {
+          ++refused;
+        }
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const Result migrate =
+      run_phase("migrate", database.nodes[0], repo.path(), {"--batch-size", "500", "--lock-retries", "30"});
+  stop = true;
+  for (auto& writer : writers) writer.join();
+  MESSAGE("writers: " << acknowledged.load() << " bumps committed, " << refused.load() << " rolled back");
+  require_ok(migrate);
+  // Certification failures happened and were retried.
+  CHECK_MESSAGE(contains(migrate.out, "a batch lost a lock fight"), migrate.out);
+  CHECK(contains(migrate.out, "Deadlock"));
+  CHECK(acknowledged > 0);
+  const std::vector<std::string> expected = {
+      fmt::format("{}|{}|{}", kRows, kRows, acknowledged.load())};
+  for (const auto& node : database.nodes) {
+    // Every row labelled once, every committed bump kept.
+    CHECK(query_rows(node, "SELECT count(*), sum(label = upper(name)), sum(hits) FROM counters") == expected);
+    CHECK(query_rows(node, "SELECT rows_done, done FROM tandem_progress WHERE phase = 'migrate' AND version = '002'") ==
+          std::vector<std::string>{fmt::format("{}|1", kRows)});
+  }
+}
+
+TEST_CASE("galera: units touching tables without a primary key are refused, each table named, nothing applied") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  execute(database.nodes[0], "CREATE TABLE legacy_log (line VARCHAR(200), logged_at DATETIME)");
+  TempDir repo;
+  write_version(repo.path(), "001", "keyless", R"Y(description: two tables without a key, one with
+operations:
+  - create_table:
+      name: items
+      columns:
+        - {name: id, type: integer, primary_key: true}
+  - create_table:
+      name: audit
+      columns:
+        - {name: what, type: string(64)}
+  - add_column: {table: legacy_log, column: {name: level, type: string(16)}}
+)Y",
+                "", "");
+  const Result expand = run_phase("expand", database.nodes[0], repo.path());
+  CHECK(expand.exit_code == 65);
+  CHECK_MESSAGE(contains(expand.err, "audit"), expand.all());
+  CHECK(contains(expand.err, "legacy_log"));
+  CHECK(contains(expand.err, "primary key"));
+  CHECK(contains(expand.err, "nothing was run"));
+  // items has its key: only the two without one are named.
+  CHECK(contains(expand.err, "without one: audit, legacy_log;"));
+  for (const auto& node : database.nodes) {
+    CHECK(query_rows(node, "SELECT table_name FROM information_schema.TABLES WHERE table_schema = DATABASE() AND "
+                           "table_name NOT LIKE 'tandem%' ORDER BY table_name") ==
+          std::vector<std::string>{"legacy_log"});
+    CHECK(query_rows(node, "SELECT count(*) FROM information_schema.COLUMNS WHERE table_schema = DATABASE() AND "
+                           "table_name = 'legacy_log'") == std::vector<std::string>{"2"});
+    CHECK(query_rows(node, "SELECT count(*) FROM tandem_history") == std::vector<std::string>{"0"});
+  }
+  // The same units on one MariaDB server, which needs no keys, run.
+  const std::string server = test_server_url("mysql");
+  if (server.empty()) return;
+  const auto single = server_scratch("mysql", server);
+  execute(single->url(), "CREATE TABLE legacy_log (line VARCHAR(200), logged_at DATETIME)");
+  require_ok(run_phase("expand", single->url(), repo.path()));
+}
+
+TEST_CASE("galera: batches wait while the cluster is under flow control and go on once it ends") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  Repo repo;
+  write_labels(repo.dir.path(), "items");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  fill(database.nodes[0], "items", 300);
+  execute(database.nodes[0], "CREATE TABLE noise (id INT PRIMARY KEY, v INT NOT NULL)");
+  execute(database.nodes[0], "INSERT INTO noise SELECT seq, 0 FROM seq_1_to_40");
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
+  // The migrate stops after its first batch, while the cluster is made to fall behind.
+  const std::filesystem::path base = repo.dir / "hold";
+  const FailpointHold hold(base);
+  Result migrate;
+  std::thread run([&] {
+    migrate = run_tandem({"migrate", "--db", database.nodes[0], "--repos", repo.path(), "--batch-size", "50"},
+                         repo.dir.path(), hold.environment("hold_after_batch:1"));
+  });
+  const auto reached_by = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  while (!std::filesystem::exists(base.string() + ".reached") && std::chrono::steady_clock::now() < reached_by)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  // Node 3's applier waits for a row lock of a session outside replication, so its
+  // receive queue grows with every write through node 2 until flow control stops the
+  // cluster's commits.
+  auto locker = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[2]));
+  locker->execute("SET SESSION wsrep_sync_wait = 0");
+  locker->execute("SET SESSION wsrep_on = OFF");
+  locker->begin();
+  locker->query("SELECT id FROM noise WHERE id = 1 FOR UPDATE");
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[1]));
+    for (int id = 1; id <= 40; ++id) {
+      session->update("UPDATE noise SET v = v + 1 WHERE id = ?", {std::to_string(id)});
+      ++written;
+    }
+  });
+  bool active = false;
+  const auto active_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!active && std::chrono::steady_clock::now() < active_by) {
+    active = client_query(urls[0], "SHOW STATUS LIKE 'wsrep_flow_control_active'") ==
+             std::vector<std::string>{"wsrep_flow_control_active|true"};
+    if (!active) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(active);
+  hold.release();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  locker->rollback();
+  writer.join();
+  run.join();
+  require_ok(migrate);
+  CHECK_MESSAGE(contains(migrate.out, "under flow control"), migrate.out);
+  CHECK(contains(migrate.out, "; batches wait"));
+  // They waited about as long as node 3 was held back (2 s).
+  const auto waited_at = migrate.out.find("batches go on after waiting ");
+  REQUIRE(waited_at != std::string::npos);
+  CHECK(std::stoll(migrate.out.substr(waited_at + std::string("batches go on after waiting ").size())) >= 1000);
+  CHECK(!contains(migrate.out, "still held back"));
+  CHECK(written == 40);
+  for (const auto& node : database.nodes) {
+    CHECK(query_rows(node, "SELECT count(*), sum(label = upper(name)) FROM items") ==
+          std::vector<std::string>{"300|300"});
+    CHECK(query_rows(node, "SELECT sum(v) FROM noise") == std::vector<std::string>{"40"});
   }
 }

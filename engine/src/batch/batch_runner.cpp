@@ -90,8 +90,10 @@ bool BatchRunner::run(const Unit& unit, int index, const ops::Operation& operati
                       const schema::Schema& schema, MigrationFigure& figure) {
   batch_size_ = batch_size(operation);
   batch_time_ = batch_time(operation);
+  max_batch_size_ = 100000;
   return std::visit(
       Overloaded{[&](const ops::RangePlan& range) {
+                   fit_batch_size(connection_, range.walk.table, 1, figure);
                    return walk(unit, index, range.walk, figure,
                                {nullptr, nullptr,
                                 [&](const std::vector<Row>&, bool first, const std::vector<Value>& bounds) {
@@ -115,6 +117,10 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& op
     plan.insert = moved.insert;
     plan.update = moved.update;
   }
+  // The source's transaction deletes the batch's rows; the target's inserts them, and
+  // records each one's origin unless the source keeps it.
+  fit_batch_size(connection_, plan.walk.table, 1, figure);
+  fit_batch_size(target, plan.target_table, plan.keep ? 1 : 2, figure);
   const size_t key_size = plan.walk.key.size(), count = plan.values;
   StateStore moved(target);
   if (!plan.keep) moved.ensure_moved_rows();
@@ -171,6 +177,38 @@ bool BatchRunner::run_move(const Unit& unit, int index, const ops::Operation& op
   const bool done = walk(unit, index, plan.walk, figure, handlers);
   lock_peer_ = nullptr;
   return done;
+}
+
+void BatchRunner::fit_batch_size(Connection& connection, const std::string& table, long long writes_per_row,
+                                 const MigrationFigure& figure) {
+  const auto limit = connection.batch_row_limit(table);
+  if (!limit) return;
+  const int fits = static_cast<int>(std::clamp<long long>(*limit / writes_per_row, 1, max_batch_size_));
+  max_batch_size_ = fits;
+  if (batch_size_ <= fits) return;
+  if (settings_.on_event)
+    settings_.on_event(fmt::format("{}: {}: a batch of {} rows would write more than one transaction may hold on {} "
+                                   "for table {}; batches of {} rows instead",
+                                   figure.database, figure.migration, batch_size_, connection.describe(), table, fits));
+  batch_size_ = fits;
+}
+
+void BatchRunner::hold_back(const MigrationFigure& figure) {
+  auto reason = connection_.asks_to_hold_back();
+  if (!reason) return;
+  if (settings_.on_event)
+    settings_.on_event(fmt::format("{}: {}: {}; batches wait", figure.database, figure.migration, *reason));
+  const auto started = std::chrono::steady_clock::now();
+  const auto deadline = started + std::chrono::minutes(1);
+  while (reason && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    reason = connection_.asks_to_hold_back();
+  }
+  const auto waited =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  if (settings_.on_event)
+    settings_.on_event(fmt::format("{}: {}: batches go on after waiting {} ms{}", figure.database, figure.migration,
+                                   waited, reason ? ", still held back" : ""));
 }
 
 namespace {
@@ -270,25 +308,46 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
 
   // The dialect may relax what many small commits cost for the walk's length.
   const BatchWalk walk_scope(connection_);
+  const auto lost_lock_fight = [&](const Error& error) {
+    return connection_.is_lock_timeout(error) || (lock_peer_ && lock_peer_->is_lock_timeout(error));
+  };
+  const auto too_large = [&](const Error& error) {
+    return connection_.is_transaction_too_large(error) || (lock_peer_ && lock_peer_->is_transaction_too_large(error));
+  };
   while (!budget_.spent()) {
+    hold_back(figure);
     const auto batch_started = std::chrono::steady_clock::now();
     std::optional<long long> changed;
     try {
       // A lock wait on either database (the application's row locks, SQLite's write
       // lock) rolls the batch back and retries it with the backoff DDL gets.
+      // On a Galera cluster a batch that lost certification to another node's commit
+      // fails as a deadlock, rolled back whole: it is retried the same way.
+      std::string lost;
       retry_lock_fights(
-          settings_.lock_retries,
-          [&](const Error& error) {
-            return connection_.is_lock_timeout(error) || (lock_peer_ && lock_peer_->is_lock_timeout(error));
+          settings_.lock_retries, [&](const Error& error) {
+            if (!lost_lock_fight(error)) return false;
+            lost = error.what();
+            return true;
           },
           [&](std::chrono::milliseconds backoff) {
             if (settings_.on_event)
-              settings_.on_event(fmt::format("{}: {}: a batch waited too long for a lock, retrying in {} ms",
-                                            figure.database, figure.migration, backoff.count()));
+              settings_.on_event(fmt::format("{}: {}: a batch lost a lock fight ({}), retrying in {} ms",
+                                            figure.database, figure.migration, lost, backoff.count()));
           },
           [&] { changed = batch(); });
     } catch (const Error& error) {
-      if (!connection_.is_lock_timeout(error) && !(lock_peer_ && lock_peer_->is_lock_timeout(error))) throw;
+      if (too_large(error) && batch_size > 1) {
+        // More rows than foreseen (triggers' writes): the rolled-back batch runs again smaller.
+        batch_size = std::max(1, batch_size / 2);
+        max_batch_size_ = std::min(max_batch_size_, batch_size);
+        if (settings_.on_event)
+          settings_.on_event(fmt::format("{}: {}: a batch wrote more than one transaction may hold ({}); batches of {} "
+                                         "rows instead",
+                                         figure.database, figure.migration, error.what(), batch_size));
+        continue;
+      }
+      if (!lost_lock_fight(error)) throw;
       // Rows remain and nothing is half done: migrate exits 1, to be run again.
       if (settings_.on_event)
         settings_.on_event(fmt::format("{}: {}: still waiting for locks after {} retries, stopping with rows left: {}",
@@ -313,7 +372,7 @@ bool BatchRunner::walk(const Unit& unit, int index, const ops::KeyWalk& keys_wal
     if (batch_time_) {
       // Toward the target duration, at most doubling or halving at a time.
       const double factor = std::clamp(static_cast<double>(batch_time_->count()) / std::max(batch_ms, 1.0), 0.5, 2.0);
-      batch_size = std::clamp(static_cast<int>(batch_size * factor), 10, 100000);
+      batch_size = std::clamp(static_cast<int>(batch_size * factor), std::min(10, max_batch_size_), max_batch_size_);
     }
     if (settings_.on_progress) settings_.on_progress(figure);
     const auto pause = std::max(settings_.sleep, connection_.writer_pause(std::chrono::milliseconds(

@@ -85,6 +85,13 @@ class BatchRunner {
   // The duration batches adapt their size to: --batch-time, else, when no size is given
   // (neither --batch-size nor `batch:`), the dialect's default (SQLite's), else none.
   std::optional<std::chrono::milliseconds> batch_time(const ops::Operation& operation) const;
+  // Lowers the batch size to what one transaction on `connection` may hold for `table`
+  // (a Galera writeset), each batch row writing `writes_per_row` rows there, and says so.
+  void fit_batch_size(Connection& connection, const std::string& table, long long writes_per_row,
+                      const MigrationFigure& figure);
+  // Before each batch: waits while the database asks writers to hold back (Galera flow
+  // control), a minute at most, and says so.
+  void hold_back(const MigrationFigure& figure);
   // Every statement a batch sends goes through these (TANDEM_TEST_BATCH_SQL records them).
   std::vector<Row> query(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
   long long update(Connection& connection, const std::string& sql, const std::vector<Value>& params = {});
@@ -98,6 +105,8 @@ class BatchRunner {
   // move_rows' target while it runs: its lock waits are retried too.
   Connection* lock_peer_ = nullptr;
   int batch_size_ = 1000;
+  // The most rows one batch may hold (fit_batch_size), which --batch-time never exceeds.
+  int max_batch_size_ = 100000;
   std::optional<std::chrono::milliseconds> batch_time_;
 };
 

@@ -139,6 +139,33 @@ class Connection {
     return std::chrono::milliseconds{0};
   }
 
+  // What a batch's transaction may hold, where the server bounds it (a Galera cluster
+  // refuses a transaction that writes more than wsrep_max_ws_rows rows or
+  // wsrep_max_ws_size bytes). Called once per walk, before its first batch: the most rows
+  // one batch over `table` may change, its cursor's row and the writes of the table's
+  // triggers left room for; nullopt (every dialect but a clustered one) when nothing
+  // bounds it. The runner lowers a larger batch size to it, and says so.
+  virtual std::optional<long long> batch_row_limit(const std::string& table) {
+    (void)table;
+    return std::nullopt;
+  }
+  // Whether `error`, thrown by a batch's statement or commit, means the transaction wrote
+  // more than the server lets one hold (the bound above, missed because triggers wrote
+  // more than foreseen): the runner halves the batch and runs it again.
+  virtual bool is_transaction_too_large(const Error& error) const {
+    (void)error;
+    return false;
+  }
+  // Called before each batch: why the database asks writers to hold back now (a Galera
+  // node under flow control, its receive queue long), or nullopt to go on. The runner
+  // waits while it says so, and says so once.
+  virtual std::optional<std::string> asks_to_hold_back() { return std::nullopt; }
+  // Why every table tandem creates, changes or writes must have a primary key here (a
+  // Galera cluster certifies rows by it), or nullopt where none must. Called once per run
+  // and database: the engine refuses, before anything runs, a run whose units would touch
+  // a table without one.
+  virtual std::optional<std::string> requires_primary_keys() const { return std::nullopt; }
+
   // Takes the run lock, waiting up to `wait` (0: not at all); throws Error(lock_held)
   // naming the holder. Called once per database at the start of every run that may
   // write, before the state tables are read. `holder` (host, pid, time) is what a waiting

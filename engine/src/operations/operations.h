@@ -390,6 +390,11 @@ Operation parse_operation(FieldReader& item);
 // SQL in migrate, in one transaction with its mark).
 std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderContext& context);
 
+// The tables `operation` creates, changes or writes rows of, each with the role of its
+// database when that is not the operation's own (move_rows' target). Views, and what raw
+// SQL touches, which tandem cannot know, are not among them.
+std::vector<TableRef> tables_touched(const Operation& operation);
+
 // The shadow table of `table`: "shadow_<table>".
 std::string shadow_name(const std::string& table);
 

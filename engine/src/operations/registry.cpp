@@ -128,6 +128,58 @@ std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderCont
       operation.body);
 }
 
+namespace {
+
+template <typename... Cases>
+struct Overloaded : Cases... {
+  using Cases::operator()...;
+};
+template <typename... Cases>
+Overloaded(Cases...) -> Overloaded<Cases...>;
+
+// One case per operation, so a new one is a compile error until it says what it touches.
+std::vector<TableRef> on_own(std::initializer_list<std::string> tables) {
+  std::vector<TableRef> refs;
+  for (const auto& table : tables) refs.push_back({"", table});
+  return refs;
+}
+
+}  // namespace
+
+std::vector<TableRef> tables_touched(const Operation& operation) {
+  return std::visit(
+      Overloaded{
+          [](const CreateTable& op) {
+            return op.shadow ? on_own({op.name, shadow_name(op.name)}) : on_own({op.name});
+          },
+          [](const AddColumn& op) { return on_own({op.table}); },
+          [](const CreateIndex& op) { return on_own({op.table}); },
+          [](const AddUnique& op) { return on_own({op.table}); },
+          [](const AddForeignKey& op) { return on_own({op.table}); },
+          [](const AddCheck& op) { return on_own({op.table}); },
+          [](const CreateView&) { return std::vector<TableRef>{}; },
+          [](const SetNullable& op) { return on_own({op.table}); },
+          [](const SyncColumn& op) { return on_own({op.table}); },
+          [](const SyncTable& op) { return on_own({op.from, op.to}); },
+          [](const ForbidWrites& op) { return on_own({op.table}); },
+          [](const Backfill& op) { return on_own({op.table}); },
+          [](const CopyRows& op) { return on_own({op.from, op.to}); },
+          [](const MoveRows& op) { return std::vector<TableRef>{{"", op.from.table}, op.to}; },
+          [](const DeleteRows& op) { return on_own({op.table}); },
+          [](const DropColumn& op) { return on_own({op.table}); },
+          [](const DropTable&) { return std::vector<TableRef>{}; },
+          [](const DropIndex& op) { return on_own({op.table}); },
+          [](const DropConstraint& op) { return on_own({op.table}); },
+          [](const DropView&) { return std::vector<TableRef>{}; },
+          [](const RenameColumn& op) { return on_own({op.table}); },
+          [](const RenameTable& op) { return on_own({op.from}); },
+          [](const SetNotNull& op) { return on_own({op.table}); },
+          [](const AlterType& op) { return on_own({op.table}); },
+          [](const RawSql&) { return std::vector<TableRef>{}; },
+      },
+      operation.body);
+}
+
 std::string shadow_name(const std::string& table) { return "shadow_" + table; }
 
 }  // namespace tandem::ops

@@ -226,6 +226,8 @@ struct Engine::Impl {
     };
     std::vector<Open> all = open_all(options, targets);
     check_not_ahead(all);
+    for (auto& database : all)
+      if (is_target(database)) check_primary_keys(database, all, phases, last);
     if (std::find(phases.begin(), phases.end(), Phase::contract) != phases.end())
       guard_contract_against_releases(all, is_target, last, options);
     RunReport report;
@@ -266,6 +268,59 @@ struct Engine::Impl {
       }
     }
     return report;
+  }
+
+  // Where the database requires a primary key on every table tandem touches (a Galera
+  // cluster certifies rows by it, DESIGN §14): the tables the pending units of `phases` up
+  // to `last` create, change or write rows of, on it or, for move_rows, on its target,
+  // followed through the units' own changes. Any without one stops the run before
+  // anything is changed, each named.
+  void check_primary_keys(Open& database, const std::vector<Open>& all, const std::vector<Phase>& phases,
+                          long long last) {
+    if (!database.connection) return;
+    const auto reason = database.connection->requires_primary_keys();
+    if (!reason) return;
+    const std::string& role = database.target->role;
+    schema::Schema simulated = database.connection->snapshot();
+    std::map<std::string, schema::Schema> others;  // move_rows targets, by role
+    std::set<std::string> missing;
+    const auto check = [&](const schema::Schema& schema, const std::string& table, const std::string& where) {
+      const schema::Table* found = schema.find_table(table);
+      if (found && found->primary_key().empty()) missing.insert(where + table);
+    };
+    for (Phase phase : phases)
+      for (const auto& version : repositories.versions) {
+        if (version.number > last) break;
+        const Unit& unit = version.units.at(phase);
+        if (database.versions.at(phase) >= unit.number) continue;
+        for (const auto& operation : unit.operations) {
+          if (unit.role_of(operation) != role) continue;
+          // Before the operation (a table it renames) and after it (a table it creates).
+          const auto touched = ops::tables_touched(operation);
+          for (int after = 0; after < 2; ++after) {
+            if (after) std::visit([&](const auto& op) { op.apply(simulated); }, operation.body);
+            for (const auto& ref : touched)
+              if (ref.database.empty() || ref.database == role) check(simulated, ref.table, "");
+          }
+          for (const auto& ref : touched) {
+            if (ref.database.empty() || ref.database == role) continue;
+            if (!others.contains(ref.database)) {
+              for (const auto& other : all)
+                if (other.target->role == ref.database && other.connection &&
+                    other.connection->requires_primary_keys())
+                  others[ref.database] = other.connection->snapshot();
+            }
+            if (auto it = others.find(ref.database); it != others.end())
+              check(it->second, ref.table, ref.database + " table ");
+          }
+        }
+      }
+    if (missing.empty()) return;
+    throw Error(ErrorKind::invalid_unit,
+                fmt::format("{} needs a primary key on every table tandem touches ({}), but the units would "
+                            "create, change or write these tables without one: {}; nothing was run. Give each a "
+                            "primary key (in an earlier unit, or in the create_table's columns) first",
+                            database.target->name, *reason, fmt::join(missing, ", ")));
   }
 
   // Every row of tandem_releases in the databases of the deployment that are open.

@@ -3,6 +3,7 @@
 // a session of its own with the URL's credentials: a node's state is its own to tell.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -100,6 +101,73 @@ std::optional<ClusterStatus> MysqlConnection::cluster() {
     cluster.nodes.push_back(std::move(node));
   }
   return cluster;
+}
+
+}  // namespace tandem::mysql
+
+namespace tandem::mysql {
+
+// A Galera node certifies each transaction as one writeset and refuses it whole (1180,
+// "wsrep_max_ws_rows exceeded") when it holds more rows than wsrep_max_ws_rows or more
+// bytes than wsrep_max_ws_size: the bounds are read once, on the first walk; each batch
+// row is counted once for itself and once for every AFTER trigger of its table (a sync
+// trigger writes a row of another table), and one row is kept for the cursor. Bytes go
+// by the table's average row length, twice (a row-based writeset holds the row's before
+// and after images), and half the bound is kept free for keys and headers.
+std::optional<long long> MysqlConnection::batch_row_limit(const std::string& table) {
+  if (!galera_) return std::nullopt;
+  if (!writeset_bounds_) {
+    const auto row = query("SELECT @@GLOBAL.wsrep_max_ws_rows, @@GLOBAL.wsrep_max_ws_size", {}).at(0);
+    writeset_bounds_ = WritesetBounds{std::stoll(row.at(0).value_or("0")), std::stoll(row.at(1).value_or("0"))};
+  }
+  if (writeset_bounds_->rows <= 0 && writeset_bounds_->bytes <= 0) return std::nullopt;
+  const std::vector<Value> names = {url_.database, table};
+  const long long triggers = std::stoll(
+      query("SELECT count(*) FROM information_schema.TRIGGERS WHERE EVENT_OBJECT_SCHEMA = ? AND "
+            "EVENT_OBJECT_TABLE = ? AND ACTION_TIMING = 'AFTER'",
+            names)
+          .at(0)
+          .at(0)
+          .value_or("0"));
+  const long long writes_per_row = 1 + triggers;
+  std::optional<long long> limit;
+  if (writeset_bounds_->rows > 0) limit = std::max<long long>(1, (writeset_bounds_->rows - 1) / writes_per_row);
+  if (writeset_bounds_->bytes > 0) {
+    const auto sizes = query("SELECT AVG_ROW_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND "
+                             "TABLE_NAME = ?",
+                             names);
+    const long long row_length =
+        std::max<long long>(256, sizes.empty() ? 0 : std::stoll(sizes.at(0).at(0).value_or("0")));
+    const long long by_size = std::max<long long>(1, writeset_bounds_->bytes / 2 / (2 * row_length * writes_per_row));
+    limit = limit ? std::min(*limit, by_size) : by_size;
+  }
+  return limit;
+}
+
+// 1180 "wsrep_max_ws_rows exceeded", 1105 "Maximum writeset size exceeded" (MariaDB 10.11).
+bool MysqlConnection::is_transaction_too_large(const Error& error) const {
+  if (!galera_ || (error.code() != "1180" && error.code() != "1105")) return false;
+  const std::string message = error.what();
+  return message.find("wsrep_max_ws_rows exceeded") != std::string::npos ||
+         message.find("writeset size exceeded") != std::string::npos;
+}
+
+// Flow control: a node whose receive queue grows past gcs.fc_limit makes the whole
+// cluster pause its commits until it has caught up; a batch sent meanwhile only
+// lengthens the queue. Asked without the session's causality wait, which would queue
+// the question behind the very backlog it asks about.
+std::optional<std::string> MysqlConnection::asks_to_hold_back() {
+  if (!galera_) return std::nullopt;
+  const auto rows = query("SET STATEMENT wsrep_sync_wait = 0 FOR SHOW STATUS LIKE 'wsrep_flow_control_active'", {});
+  if (rows.empty() || rows[0].size() < 2 || rows[0][1] != "true") return std::nullopt;
+  return "the Galera cluster is under flow control (a node is behind applying what the cluster committed)";
+}
+
+// Galera replicates a row change as a writeset certified by the row's key: without a
+// primary key each node may pick another row, and a batch's conflicts go undetected.
+std::optional<std::string> MysqlConnection::requires_primary_keys() const {
+  if (!galera_) return std::nullopt;
+  return "a Galera cluster certifies every row change by the table's primary key";
 }
 
 }  // namespace tandem::mysql

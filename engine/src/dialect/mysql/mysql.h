@@ -121,6 +121,11 @@ class MysqlConnection final : public Connection {
   std::unique_ptr<RunLock> lock(std::chrono::seconds wait, const std::string& holder) override;
   std::optional<ClusterStatus> cluster() override;
   std::vector<std::string> require_triggers_on_every_node(const std::vector<std::string>& triggers) override;
+  // Galera (galera.cpp): the writeset bounds, the flow control, the primary keys.
+  std::optional<long long> batch_row_limit(const std::string& table) override;
+  bool is_transaction_too_large(const Error& error) const override;
+  std::optional<std::string> asks_to_hold_back() override;
+  std::optional<std::string> requires_primary_keys() const override;
 
  private:
   // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
@@ -148,6 +153,12 @@ class MysqlConnection final : public Connection {
   bool galera_ = false;  // a node of a Galera cluster (wsrep_on = ON), seen at connect
   // Set while a Galera lease taken for this session's run exists (lock.cpp).
   std::shared_ptr<const LeaseWatch> lease_watch_;
+  // wsrep_max_ws_rows and wsrep_max_ws_size (0: no bound), read once by batch_row_limit.
+  struct WritesetBounds {
+    long long rows = 0;
+    long long bytes = 0;
+  };
+  std::optional<WritesetBounds> writeset_bounds_;
 };
 
 }  // namespace tandem::mysql
