@@ -173,6 +173,13 @@ int spawn_tandem(const std::vector<std::string>& args, const fs::path& cwd, cons
                        cwd / ("spawn" + std::to_string(number) + ".err"));
 }
 
+std::string spawned_stderr(const fs::path& cwd) {
+  std::string err;
+  for (const auto& entry : fs::directory_iterator(cwd))
+    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  return err;
+}
+
 std::map<std::string, std::string> FailpointHold::environment(const std::string& point) const {
   return {{"TANDEM_FAILPOINT", point}, {"TANDEM_FAILPOINT_HOLD", fs::absolute(base_).string()}};
 }

@@ -80,6 +80,8 @@ int spawn_tandem(const std::vector<std::string>& args, const std::filesystem::pa
                  const std::map<std::string, std::string>& env = {});
 // Waits for a spawned process; returns its exit code, or -signal when killed.
 int wait_for(int pid);
+// What the runs spawn_tandem started in `cwd` wrote to stderr (its spawnN.err files).
+std::string spawned_stderr(const std::filesystem::path& cwd);
 
 // A hold_ fail-point (TANDEM_FAILPOINT, engine/src/run/failpoint.h) seen from a test: the
 // environment that arms it, a wait until the run stands there, and its release. Released

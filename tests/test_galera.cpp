@@ -65,6 +65,23 @@ struct Repo {
   std::string path() const { return dir.path().string(); }
 };
 
+// `expand` through `node` with a lease of `lease`'s length, started and standing after
+// its first step (the table made, the index not yet); returns its pid.
+int spawn_holding_after_step_1(const FailpointHold& hold, const Repo& repo, const std::string& node,
+                               const std::map<std::string, std::string>& lease) {
+  auto environment = hold.environment("hold_after_step:1");
+  environment.insert(lease.begin(), lease.end());
+  const int pid = spawn_tandem({"expand", "--db", node, "--repos", repo.path()}, repo.dir.path(), environment);
+  REQUIRE(hold.wait_reached(pid));
+  return pid;
+}
+
+// How many indexes named `name` the database behind `url` has.
+std::string index_count(const std::string& url, const std::string& name) {
+  return query_rows(url, "SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND "
+                         "INDEX_NAME = '" + name + "'").at(0);
+}
+
 void require_ok(const Result& result) { REQUIRE_MESSAGE(result.exit_code == 0, result.all()); }
 
 std::string schema_text(const std::string& url) { return nlohmann::json(snapshot(url)).dump(); }
@@ -110,11 +127,7 @@ TEST_CASE("galera: a holder killed with kill -9 loses its lease at expiry and a 
   const FailpointHold hold(repo.dir / "hold");
   // A short lease, so the test waits seconds; the holder renews it all the same.
   const std::map<std::string, std::string> lease = {{"TANDEM_TEST_LEASE_SECONDS", "6"}};
-  auto environment = hold.environment("hold_after_step:1");
-  environment.insert(lease.begin(), lease.end());
-  const int first =
-      spawn_tandem({"expand", "--db", database.nodes[0], "--repos", repo.path()}, repo.dir.path(), environment);
-  REQUIRE(hold.wait_reached(first));
+  const int first = spawn_holding_after_step_1(hold, repo, database.nodes[0], lease);
   // Held past one lease length: renewed, not expired.
   const Result held = run_tandem({"expand", "--db", database.nodes[1], "--repos", repo.path(), "--wait", "8"},
                                  repo.dir.path(), lease);
@@ -141,11 +154,7 @@ TEST_CASE("galera: a holder whose lease another run took stops before its next s
   Repo repo;
   const FailpointHold hold(repo.dir / "hold");
   const std::map<std::string, std::string> lease = {{"TANDEM_TEST_LEASE_SECONDS", "2"}};
-  auto environment = hold.environment("hold_after_step:1");
-  environment.insert(lease.begin(), lease.end());
-  const int first =
-      spawn_tandem({"expand", "--db", database.nodes[0], "--repos", repo.path()}, repo.dir.path(), environment);
-  REQUIRE(hold.wait_reached(first));
+  const int first = spawn_holding_after_step_1(hold, repo, database.nodes[0], lease);
   // What a run through node 2 does once the lease has expired: the row becomes its own.
   // It may lose certification to a renewal committed through node 1 at the same moment: retried.
   for (int attempt = 1;; ++attempt) {
@@ -160,16 +169,13 @@ TEST_CASE("galera: a holder whose lease another run took stops before its next s
   std::this_thread::sleep_for(std::chrono::seconds(2));  // four renewal periods
   hold.release();
   CHECK(wait_for(first) == 75);
-  std::string err;  // spawn_tandem's spawnN.err, the one run spawned in this folder
-  for (const auto& entry : std::filesystem::directory_iterator(repo.dir.path()))
-    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  const std::string err = spawned_stderr(repo.dir.path());
   INFO(err);
   CHECK(contains(err, "lost the run lock"));
   CHECK(contains(err, "was taken by the intruding run"));
   // Step 2, the index, never ran, on any node; the intruder's row is untouched.
   for (const auto& node : database.nodes) {
-    CHECK(query_rows(node, "SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND "
-                           "INDEX_NAME = 'items_name_idx'") == std::vector<std::string>{"0"});
+    CHECK(index_count(node, "items_name_idx") == "0");
     CHECK(query_rows(node, "SELECT holder FROM tandem_lock") == std::vector<std::string>{"the intruding run"});
   }
   // Once the intruder is gone, a rerun through node 3 finishes the unit.
@@ -177,8 +183,7 @@ TEST_CASE("galera: a holder whose lease another run took stops before its next s
   const Result rerun = run_tandem({"expand", "--db", database.nodes[2], "--repos", repo.path(), "--wait", "10"},
                                   repo.dir.path(), lease);
   REQUIRE_MESSAGE(rerun.exit_code == 0, rerun.all());
-  CHECK(query_rows(database.nodes[0], "SELECT count(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = "
-                                      "DATABASE() AND INDEX_NAME = 'items_name_idx'") == std::vector<std::string>{"1"});
+  CHECK(index_count(database.nodes[0], "items_name_idx") == "1");
 }
 
 TEST_CASE("galera: expand checks its triggers on every node, and names a node that lacks one") {
@@ -204,9 +209,7 @@ TEST_CASE("galera: expand checks its triggers on every node, and names a node th
   execute(database.nodes[2], "SET SESSION wsrep_on = OFF; DROP TRIGGER `" + triggers[0] + "`");
   hold.release();
   CHECK(wait_for(run) == 1);
-  std::string err;
-  for (const auto& entry : std::filesystem::directory_iterator(repo.dir.path()))
-    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  const std::string err = spawned_stderr(repo.dir.path());
   INFO(err);
   CHECK(contains(err, "not on every node of the Galera cluster: node " + address_of(urls[2]) + " lacks " + triggers[0]));
   CHECK_FALSE(contains(err, "node " + address_of(urls[1]) + " lacks"));

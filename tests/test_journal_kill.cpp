@@ -106,9 +106,7 @@ void lost_connection_mid_unit(const std::string& dialect) {
   }
   hold.release();
   const int exit_code = wait_for(pid);
-  std::string err;
-  for (const auto& entry : std::filesystem::directory_iterator(output.path()))
-    if (entry.path().extension() == ".err") err += read_file(entry.path());
+  const std::string err = spawned_stderr(output.path());
   CHECK_MESSAGE(exit_code == 69, err);
   CHECK_MESSAGE(err.find("lost the connection") != std::string::npos, err);
   CHECK_MESSAGE(err.find("tandem_history") == std::string::npos, err);
