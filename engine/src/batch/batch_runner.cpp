@@ -11,6 +11,7 @@
 
 #include "batch/batch_cursor.h"
 #include "dialect/lock_retry.h"
+#include "overloaded.h"
 #include "failpoint.h"
 #include "tandem/error.h"
 
@@ -43,13 +44,6 @@ void record_statement(const std::string& sql) {
   std::lock_guard<std::mutex> lock(mutex);
   std::ofstream(path, std::ios::app) << sql << "\n";
 }
-
-template <typename... Cases>
-struct Overloaded : Cases... {
-  using Cases::operator()...;
-};
-template <typename... Cases>
-Overloaded(Cases...) -> Overloaded<Cases...>;
 
 }  // namespace
 

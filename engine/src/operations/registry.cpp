@@ -5,6 +5,7 @@
 
 #include "operations/field_reader.h"
 #include "operations/operations.h"
+#include "overloaded.h"
 #include "tandem/error.h"
 
 namespace tandem::ops {
@@ -130,14 +131,7 @@ std::optional<BatchPlan> batch_plan(const Operation& operation, const RenderCont
 
 namespace {
 
-template <typename... Cases>
-struct Overloaded : Cases... {
-  using Cases::operator()...;
-};
-template <typename... Cases>
-Overloaded(Cases...) -> Overloaded<Cases...>;
-
-// One case per operation, so a new one is a compile error until it says what it touches.
+// The tables of the operation's own database.
 std::vector<TableRef> on_own(std::initializer_list<std::string> tables) {
   std::vector<TableRef> refs;
   for (const auto& table : tables) refs.push_back({"", table});
@@ -146,6 +140,7 @@ std::vector<TableRef> on_own(std::initializer_list<std::string> tables) {
 
 }  // namespace
 
+// One case per operation, so a new one is a compile error until it says what it touches.
 std::vector<TableRef> tables_touched(const Operation& operation) {
   return std::visit(
       Overloaded{
