@@ -29,7 +29,7 @@ struct Point {
 Point parse_point(const std::string& text, const std::string& whole) {
   const auto bad = [&] {
     return Error(ErrorKind::usage,
-                 fmt::format("TANDEM_FAILPOINT '{}': '{}' is not [hold_]before_step:N, [hold_]after_step:N, [hold_]before_commit:N or [hold_]after_batch:N", whole, text));
+                 fmt::format("TANDEM_FAILPOINT '{}': '{}' is not [hold_]before_step:N, [hold_]after_step:N, [hold_]before_commit:N, [hold_]after_batch:N, [hold_]after_node:N or [hold_]after_copy:N", whole, text));
   };
   Point point;
   std::string rest = text;
@@ -46,6 +46,9 @@ Point parse_point(const std::string& text, const std::string& whole) {
   } else if (place == "before_commit" || place == "after_batch") {
     point.moment = place == "before_commit" ? Moment::before : Moment::after;
     point.site = Site::batch;
+  } else if (place == "after_node" || place == "after_copy") {
+    point.moment = Moment::after;
+    point.site = place == "after_node" ? Site::node : Site::copy;
   } else {
     throw bad();
   }

@@ -1,7 +1,8 @@
 // Fail-points: a test hook that stops a run at an exact place instead of a timing window.
 //
 // TANDEM_FAILPOINT holds one point or several, comma-separated:
-//   point  = [ "hold_" ] ( "before_step" | "after_step" | "before_commit" | "after_batch" ) ":" N
+//   point  = [ "hold_" ] ( "before_step" | "after_step" | "before_commit" | "after_batch" | "after_node" |
+//              "after_copy" ) ":" N
 //            (N >= 1)
 // A point fires when the run reaches that place:
 //   before_step:N  before step N (from 1, in plan order) of the unit being run starts; in a
@@ -17,6 +18,11 @@
 //                  database of the run) has committed; in an abort, once batch N of rows
 //                  moving back into this database (from 1, per move_rows) committed there,
 //                  before the target's copies are deleted (before_commit:N: inside it)
+//   after_node:N   on a Galera cluster, once node N (from 1, in the order the step builds
+//                  them) has built the index a step builds node by node under RSU, before
+//                  the node is back in sync and the next one starts
+//   after_copy:N   on a Galera cluster, once batch N (from 1) of an online copy of a
+//                  table has committed, before the next
 // A plain point kills the process (SIGKILL: no clean-up, as a crash). A hold_ point keeps
 // it alive where it is, holding whatever it holds (the run lock, a transaction): it
 // creates the file $TANDEM_FAILPOINT_HOLD.reached, then waits until
@@ -28,10 +34,12 @@
 namespace tandem::failpoint {
 
 enum class Moment { before, after };
-enum class Site { step, batch };
+enum class Site { step, batch, node, copy };
 
-// Called by the unit runner around every step, and by the batch runner and the archiver
-// before and after every batch commits (Moment::before, Site::batch: before_commit); does nothing unless TANDEM_FAILPOINT names this place.
+// Called by the unit runner around every step, by the batch runner and the archiver
+// before and after every batch commits (Moment::before, Site::batch: before_commit), and
+// by a Galera build after each node (Site::node) or copy batch (Site::copy); does nothing unless
+// TANDEM_FAILPOINT names this place.
 void reach(Moment moment, Site site, int number);
 
 }  // namespace tandem::failpoint

@@ -33,6 +33,12 @@ struct Step {
   // row into the new table): the data rule of expand and contract does not count them.
   bool rebuilds_table = false;
   std::vector<TriggerRecord> installs;
+  // An index the statement builds from every row of `index_table` (its name in
+  // `builds_index`, empty for any other statement): on a Galera cluster such a build
+  // stalls every node's commits under TOI, so Connection::execute_build may run it
+  // another way (DESIGN §14).
+  std::string builds_index;
+  std::string index_table;
 };
 
 struct ValidationContext {

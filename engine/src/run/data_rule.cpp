@@ -7,11 +7,18 @@
 
 namespace tandem {
 
-void execute_under_data_rule(Connection& connection, const Unit& unit, const std::string& database, const Step& step,
-                             bool in_transaction) {
+std::optional<std::string> execute_under_data_rule(Connection& connection, const Unit& unit,
+                                                   const std::string& database, const Step& step, bool in_transaction) {
+  std::optional<std::string> how;
+  auto run = [&] {
+    if (step.builds_index.empty())
+      connection.execute(step.sql);
+    else
+      how = connection.execute_build(step);
+  };
   if (unit.phase == Phase::migrate || step.rebuilds_table) {
-    connection.execute(step.sql);
-    return;
+    run();
+    return how;
   }
   // Outside the unit's transaction (a journaled step), a statement that may write gets a
   // transaction of its own, so that a violation leaves the rows as they were. DDL cannot
@@ -20,7 +27,7 @@ void execute_under_data_rule(Connection& connection, const Unit& unit, const std
   if (own_transaction) connection.begin();
   try {
     const long long before = connection.rows_written();
-    connection.execute(step.sql);
+    run();
     const long long changed = connection.rows_written() - before;
     if (changed > 0)
       throw Error(ErrorKind::step_failed,
@@ -35,6 +42,7 @@ void execute_under_data_rule(Connection& connection, const Unit& unit, const std
     if (own_transaction) connection.rollback();
     throw;
   }
+  return how;
 }
 
 }  // namespace tandem

@@ -4,6 +4,7 @@
 // DO block, a step that says `allow:`) stops the unit like a schema violation.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "dialect/dialect.h"
@@ -16,8 +17,10 @@ namespace tandem {
 // statement changed rows of the application's tables; its writes are then undone with the
 // caller's transaction (`in_transaction`), or, outside one, with a transaction of its own
 // that a statement other than DDL runs in. The migrate phase, and steps whose writes are
-// the schema change itself (Step::rebuilds_table), run unwatched.
-void execute_under_data_rule(Connection& connection, const Unit& unit, const std::string& database, const Step& step,
-                             bool in_transaction);
+// the schema change itself (Step::rebuilds_table), run unwatched. An index build
+// (Step::builds_index) runs by Connection::execute_build; what it says of how it ran is
+// returned, for the run's events.
+std::optional<std::string> execute_under_data_rule(Connection& connection, const Unit& unit,
+                                                   const std::string& database, const Step& step, bool in_transaction);
 
 }  // namespace tandem

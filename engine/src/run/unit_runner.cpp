@@ -45,12 +45,16 @@ nlohmann::json step_to_json(const Step& step) {
   return {{"sql", step.sql},
           {"transactional", step.transactional},
           {"rebuilds_table", step.rebuilds_table},
+          {"builds_index", step.builds_index},
+          {"index_table", step.index_table},
           {"installs", installs}};
 }
 
 Step step_from_json(const nlohmann::json& in) {
   Step step(in.at("sql").get<std::string>(), in.value("transactional", true));
   step.rebuilds_table = in.value("rebuilds_table", false);
+  step.builds_index = in.value("builds_index", "");
+  step.index_table = in.value("index_table", "");
   for (const auto& record : in.value("installs", nlohmann::json::array()))
     step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
   return step;
@@ -247,7 +251,8 @@ void UnitRunner::run_journaled(const Unit& unit, UnitOutcome& outcome) {
   try {
     JournaledSteps run{connection_, settings_, target_.name, unit.path, resuming};
     run.apply = [&](const Step& step, bool in_transaction) {
-      execute_under_data_rule(connection_, unit, target_.name, step, in_transaction);
+      if (auto how = execute_under_data_rule(connection_, unit, target_.name, step, in_transaction))
+        event(fmt::format("{}: {}", target_.name, *how));
     };
     run.record = [&](const Step& step, int done) {
       for (const auto& record : step.installs) state_.record_trigger(unit.version, record);

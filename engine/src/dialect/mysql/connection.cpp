@@ -44,14 +44,18 @@ const std::string* option(const DatabaseUrl& url, std::initializer_list<const ch
 void check_options(const DatabaseUrl& url) {
   static const std::set<std::string> known = {
       "ssl-mode", "ssl_mode", "sslmode", "ssl-ca", "ssl_ca", "sslrootcert",     "ssl-cert",        "ssl_cert",
-      "sslcert",  "ssl-key",  "ssl_key", "sslkey", "socket", "connect_timeout", "connect-timeout",
+      "sslcert",  "ssl-key",  "ssl_key", "sslkey", "socket", "connect_timeout", "connect-timeout", "galera_ddl",
   };
   for (const auto& [name, value] : url.options)
     if (!known.contains(name))
       throw Error(ErrorKind::bad_config,
                   fmt::format("database URL {}: unknown option '{}' (known: ssl-mode, ssl-ca, ssl-cert, ssl-key, "
-                              "connect_timeout, socket)",
+                              "connect_timeout, socket, galera_ddl)",
                               url.redacted(), name));
+  if (const auto* method = option(url, {"galera_ddl"}); method && *method != "auto" && *method != "toi" &&
+                                                        *method != "rsu" && *method != "copy")
+    throw Error(ErrorKind::bad_config,
+                fmt::format("database URL {}: galera_ddl is '{}', not one of auto, toi, rsu, copy", url.redacted(), *method));
 }
 
 // Returns whether the URL requires TLS.
@@ -358,6 +362,7 @@ void MysqlConnection::set_lock_timeout(std::chrono::milliseconds timeout) {
   const long long row_seconds = std::max<long long>(1, (timeout.count() + 999) / 1000);
   execute(fmt::format("SET SESSION lock_wait_timeout = {}, SESSION innodb_lock_wait_timeout = {}", metadata_seconds,
                       row_seconds));
+  lock_timeout_ = timeout;
 }
 
 bool MysqlConnection::is_lock_timeout(const Error& error) const {

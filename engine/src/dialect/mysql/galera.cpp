@@ -22,7 +22,8 @@ std::map<std::string, std::string> wsrep_status(MysqlConnection& session) {
   return values;
 }
 
-// "host:port": the host and port of a node's client address; a bare host keeps the URL's port.
+}  // namespace
+
 DatabaseUrl node_url(const DatabaseUrl& url, const std::string& address) {
   DatabaseUrl node = url;
   node.options.erase("socket");  // the address is a TCP one
@@ -38,11 +39,6 @@ DatabaseUrl node_url(const DatabaseUrl& url, const std::string& address) {
   return node;
 }
 
-}  // namespace
-
-namespace {
-
-// The client addresses of the nodes in this node's component.
 std::vector<std::string> node_addresses(MysqlConnection& session) {
   std::vector<std::string> addresses;
   std::stringstream list(wsrep_status(session)["wsrep_incoming_addresses"]);
@@ -50,8 +46,6 @@ std::vector<std::string> node_addresses(MysqlConnection& session) {
     if (!address.empty()) addresses.push_back(address);
   return addresses;
 }
-
-}  // namespace
 
 std::vector<std::string> MysqlConnection::require_triggers_on_every_node(const std::vector<std::string>& triggers) {
   if (!galera_ || triggers.empty()) return {};

@@ -97,6 +97,52 @@ class LeaseWatch {
   std::string reason_;
 };
 
+class MysqlConnection;
+// The client addresses ("host:port") of the Galera nodes in `session`'s component
+// (wsrep_incoming_addresses), and the URL of one of them with `url`'s credentials and
+// database (galera.cpp).
+std::vector<std::string> node_addresses(MysqlConnection& session);
+DatabaseUrl node_url(const DatabaseUrl& url, const std::string& address);
+
+// An index built on a copy of a table, kept in step by triggers, filled in batches and
+// swapped in by one RENAME (galera_copy.cpp), as pt-online-schema-change does on Galera.
+class OnlineCopy {
+ public:
+  OnlineCopy(MysqlConnection& session, std::string database, std::string table);
+  // Why the table cannot be copied so, or nullopt (also learns its key for run()).
+  std::optional<std::string> refusal();
+  // Whether a stopped copy of the table left something: a copy not swapped in, a swap
+  // not tidied.
+  bool interrupted();
+  // Runs `alter` (an ALTER TABLE of the table) on a copy and swaps the copy in, or
+  // finishes what interrupted() found; returns what it did. Throws Error(step_failed)
+  // with refusal()'s reason when the table cannot be copied.
+  std::string run(const std::string& alter);
+
+ private:
+  struct Trigger {
+    std::string name, timing, event, body;
+  };
+  bool exists(const std::string& table);
+  std::vector<Trigger> triggers_of(const std::string& table);
+  std::string copy_trigger(const char* event) const;
+  // A short statement that waits for the table's open transactions: retried here.
+  void ddl(const std::string& statement);
+  void discard_unswapped();
+  void finish_swap();
+
+  MysqlConnection& session_;
+  const SqlRenderer& sql_;
+  std::string database_, table_, copy_, old_, key_;
+};
+
+// A node of the cluster as a node-by-node build sees it (galera_build.cpp).
+struct GaleraNode {
+  std::string address;
+  std::unique_ptr<MysqlConnection> session;
+  bool has_index = false;
+};
+
 class MysqlConnection final : public Connection {
  public:
   // Connects over TCP (or the URL's `socket` option); throws Error(unreachable) naming
@@ -126,6 +172,8 @@ class MysqlConnection final : public Connection {
   bool is_transaction_too_large(const Error& error) const override;
   std::optional<std::string> asks_to_hold_back() override;
   std::optional<std::string> requires_primary_keys() const override;
+  // Galera index builds (galera_build.cpp): TOI, node by node under RSU, or an online copy.
+  std::optional<std::string> execute_build(const Step& step) override;
 
  private:
   // The Galera run lock (lock.cpp): a lease row in tandem_lock on a session of its own.
@@ -139,6 +187,8 @@ class MysqlConnection final : public Connection {
   // `params`, so the server reads the values apart from the SQL and nothing is escaped
   // on the client; returns its rows as text, the rows it changed in `changed`.
   std::vector<Row> run_prepared(const std::string& sql, const std::vector<Value>& params, long long* changed = nullptr);
+  // Builds `step`'s index under RSU on each of `nodes` that lacks it, one after another.
+  void build_node_by_node(const Step& step, std::vector<GaleraNode>& nodes);
   // Throws Error(lock_held) once this session's Galera lease is lost, for any statement
   // but ROLLBACK (which only undoes).
   void refuse_if_lease_lost(const std::string& sql) const;
@@ -159,6 +209,8 @@ class MysqlConnection final : public Connection {
     long long bytes = 0;
   };
   std::optional<WritesetBounds> writeset_bounds_;
+  // What set_lock_timeout() last set, for the sessions a node-by-node build opens.
+  std::optional<std::chrono::milliseconds> lock_timeout_;
 };
 
 }  // namespace tandem::mysql

@@ -152,8 +152,15 @@ std::vector<Step> MysqlRenderer::add_column(const ops::AddColumn& op, const Rend
 std::vector<Step> MysqlRenderer::create_index(const ops::CreateIndex& op, const RenderContext&) const {
   const std::string& table = op.table;
   const ops::IndexSpec& index = op.index;
-  return {{fmt::format("ALTER TABLE {} ADD {}INDEX {} ({}){}", quote(table), index.unique ? "UNIQUE " : "",
-                       quote(index.name), quoted_list(*this, index.columns), kOnline)}};
+  Step step{fmt::format("ALTER TABLE {} ADD {}INDEX {} ({}){}", quote(table), index.unique ? "UNIQUE " : "",
+                        quote(index.name), quoted_list(*this, index.columns), kOnline)};
+  // A unique one stays a single statement everywhere: built on one node at a time, a
+  // node with it would refuse a duplicate the others still let through.
+  if (!index.unique) {
+    step.builds_index = index.name;
+    step.index_table = table;
+  }
+  return {step};
 }
 
 std::vector<Step> MysqlRenderer::add_unique(const ops::AddUnique& op, const RenderContext&) const {

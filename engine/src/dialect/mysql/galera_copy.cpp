@@ -1,0 +1,290 @@
+// The online copy (DESIGN §14), as pt-online-schema-change does it on Galera: the index
+// is built on an empty copy of the table, which triggers on the table keep in step with
+// every write while batches fill it, walking the primary key; one RENAME TABLE, atomic on
+// every node under TOI, then puts the copy in the table's place. Every statement that
+// takes the cluster's order (CREATE TABLE, CREATE TRIGGER, RENAME, DROP) is short, so no
+// node's commits wait for the build, however large the table.
+//
+// What the table carries goes with it: its own foreign keys are made on the copy under
+// names with a leading '_' (a foreign key's name is the database's, not the table's) and
+// given theirs back after the swap; its triggers (tandem's sync triggers among them) are
+// made on the copy as '_<name>', each running the original body only when tandem's copy
+// is not the writer (a copied row is whole already: its sync triggers ran on the table)
+// and, after the swap, only until the original trigger is on the table again, so no write
+// ever finds neither or both. A table that other tables' foreign keys reference is not
+// copied (their keys would follow the old table through the RENAME); nor is one without a
+// one-column primary key to walk.
+//
+// Killed anywhere, the next run (through any node) finishes what it finds: a copy not yet
+// swapped in is dropped and made afresh; a swap done but not tidied is tidied.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstring>
+#include <regex>
+#include <thread>
+
+#include "dialect/mysql/mysql.h"
+#include "failpoint.h"
+#include "tandem/error.h"
+
+namespace tandem::mysql {
+
+namespace {
+
+constexpr const char* kCopyingGuard = "@tandem_copying";
+constexpr long long kCopyBatchRows = 1000;
+constexpr int kDdlAttempts = 60;
+
+// The marker that starts a carried trigger's body, and its end: what lies between is the
+// original body.
+std::string carried_prefix(const SqlRenderer& sql, const std::string& table, const std::string& trigger) {
+  return fmt::format(
+      "BEGIN\nIF {} IS NULL AND NOT EXISTS (SELECT 1 FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = "
+      "DATABASE() AND EVENT_OBJECT_TABLE = {} AND TRIGGER_NAME = {}) THEN\n",
+      kCopyingGuard, sql.literal(table), sql.literal(trigger));
+}
+constexpr const char* kCarriedSuffix = ";\nEND IF;\nEND";
+
+std::string one(const std::vector<Row>& rows) {
+  return rows.empty() || rows[0].empty() ? "" : rows[0][0].value_or("");
+}
+
+}  // namespace
+
+OnlineCopy::OnlineCopy(MysqlConnection& session, std::string database, std::string table)
+    : session_(session),
+      sql_(session.renderer()),
+      database_(std::move(database)),
+      table_(std::move(table)),
+      copy_(sql_.generated_name("_tandem_new_" + table_)),
+      old_(sql_.generated_name("_tandem_old_" + table_)) {}
+
+bool OnlineCopy::exists(const std::string& table) {
+  return one(session_.query("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+                            {database_, table})) != "0";
+}
+
+std::vector<OnlineCopy::Trigger> OnlineCopy::triggers_of(const std::string& table) {
+  std::vector<Trigger> triggers;
+  for (const auto& row : session_.query("SELECT TRIGGER_NAME, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT "
+                                        "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND "
+                                        "EVENT_OBJECT_TABLE = ? ORDER BY ACTION_TIMING, EVENT_MANIPULATION, "
+                                        "ACTION_ORDER",
+                                        {database_, table}))
+    triggers.push_back({row.at(0).value_or(""), row.at(1).value_or(""), row.at(2).value_or(""), row.at(3).value_or("")});
+  return triggers;
+}
+
+std::optional<std::string> OnlineCopy::refusal() {
+  const auto key = session_.query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = ? "
+                                  "AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY'",
+                                  {database_, table_});
+  if (key.size() != 1) return fmt::format("{} has no one-column primary key to copy it by", table_);
+  key_ = key.at(0).at(0).value_or("");
+  const auto referencing =
+      session_.query("SELECT DISTINCT TABLE_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                     "UNIQUE_CONSTRAINT_SCHEMA = ? AND REFERENCED_TABLE_NAME = ?",
+                     {database_, table_});
+  if (!referencing.empty()) {
+    std::vector<std::string> names;
+    for (const auto& row : referencing) names.push_back(row.at(0).value_or(""));
+    return fmt::format("foreign keys of {} reference {}, and would follow the old table through the swap",
+                       fmt::join(names, ", "), table_);
+  }
+  for (const auto& trigger : triggers_of(table_))
+    if (trigger.name.size() + 1 > sql_.name_limit())
+      return fmt::format("trigger {} has too long a name for its copy's", trigger.name);
+  return std::nullopt;
+}
+
+void OnlineCopy::ddl(const std::string& statement) {
+  // Each is short, but waits for the table's open transactions: a lost wait is retried
+  // here, not by the runner, which would start the copy again.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      session_.execute(statement);
+      return;
+    } catch (const Error& error) {
+      if (!session_.is_lock_timeout(error) || attempt == kDdlAttempts) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 * attempt, 1000)));
+    }
+  }
+}
+
+bool OnlineCopy::interrupted() {
+  if (exists(copy_) || exists(old_)) return true;
+  for (const auto& trigger : triggers_of(table_))
+    if (trigger.body.rfind(carried_prefix(sql_, table_, trigger.name.substr(1)), 0) == 0) return true;
+  return false;
+}
+
+void OnlineCopy::discard_unswapped() {
+  for (const char* event : {"ins", "upd", "del"})
+    ddl(fmt::format("DROP TRIGGER IF EXISTS {}", sql_.quote(copy_trigger(event))));
+  ddl(fmt::format("DROP TABLE IF EXISTS {}", sql_.quote(copy_)));
+}
+
+std::string OnlineCopy::copy_trigger(const char* event) const {
+  return sql_.generated_name(fmt::format("_tandem_copy_{}_{}", event, table_));
+}
+
+void OnlineCopy::finish_swap() {
+  // The old table goes with its triggers (the originals, and the copy's), freeing the
+  // names the carried ones take back.
+  ddl(fmt::format("DROP TABLE IF EXISTS {}", sql_.quote(old_)));
+  for (const auto& trigger : triggers_of(table_)) {
+    if (trigger.name.empty() || trigger.name[0] != '_') continue;
+    const std::string original = trigger.name.substr(1);
+    const std::string prefix = carried_prefix(sql_, table_, original);
+    if (trigger.body.rfind(prefix, 0) != 0 || trigger.body.size() < prefix.size() + std::strlen(kCarriedSuffix))
+      continue;
+    const std::string body =
+        trigger.body.substr(prefix.size(), trigger.body.size() - prefix.size() - std::strlen(kCarriedSuffix));
+    // Once the original is there, the carried one stands aside (its condition), so a write
+    // meets exactly one of them, before and after.
+    try {
+      ddl(fmt::format("CREATE TRIGGER {} {} {} ON {} FOR EACH ROW\n{}", sql_.quote(original), trigger.timing,
+                      trigger.event, sql_.quote(table_), body));
+    } catch (const Error& error) {
+      if (!session_.is_already_applied(error)) throw;
+    }
+    ddl(fmt::format("DROP TRIGGER IF EXISTS {}", sql_.quote(trigger.name)));
+  }
+  // The foreign keys take their names back: dropped and made again unchecked, a change of
+  // metadata only (every row was checked as it was written).
+  const auto shown = session_.query(fmt::format("SHOW CREATE TABLE {}", sql_.quote(table_)), {});
+  const std::string definition = shown.empty() || shown[0].size() < 2 ? "" : shown[0][1].value_or("");
+  static const std::regex carried_key(R"(CONSTRAINT `_((?:[^`]|``)+)` (FOREIGN KEY [^\n]*?),?\n)");
+  for (auto it = std::sregex_iterator(definition.begin(), definition.end(), carried_key); it != std::sregex_iterator();
+       ++it) {
+    const std::string name = (*it)[1];
+    // Only a name the old table's drop freed: an application's own key may start with '_'.
+    if (one(session_.query("SELECT count(*) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = "
+                           "? AND CONSTRAINT_NAME = ?",
+                           {database_, name})) != "0")
+      continue;
+    ddl(fmt::format("SET STATEMENT foreign_key_checks = 0 FOR\nALTER TABLE {} DROP FOREIGN KEY `_{}`, ADD CONSTRAINT "
+                    "`{}` {}, ALGORITHM=INPLACE",
+                    sql_.quote(table_), name, name, (*it)[2].str()));
+  }
+}
+
+std::string OnlineCopy::run(const std::string& alter) {
+  if (interrupted()) {
+    if (exists(old_) || !exists(copy_)) {
+      finish_swap();
+      if (!exists(copy_)) return fmt::format("finished the swap of {}'s online copy that a stopped run began", table_);
+    }
+    discard_unswapped();
+  }
+  if (auto why = refusal()) throw Error(ErrorKind::step_failed, fmt::format("cannot copy {}: {}", table_, *why));
+
+  // 1. The copy, its foreign keys under names of its own, and the change.
+  const auto shown = session_.query(fmt::format("SHOW CREATE TABLE {}", sql_.quote(table_)), {});
+  std::string definition = shown.at(0).at(1).value_or("");
+  const std::string header = "CREATE TABLE " + sql_.quote(table_);
+  if (definition.rfind(header, 0) != 0)
+    throw Error(ErrorKind::step_failed, fmt::format("cannot copy {}: SHOW CREATE TABLE says '{}'", table_,
+                                                    definition.substr(0, 80)));
+  definition = "CREATE TABLE " + sql_.quote(copy_) + definition.substr(header.size());
+  static const std::regex foreign_key(R"(CONSTRAINT `((?:[^`]|``)+)` FOREIGN KEY)");
+  definition = std::regex_replace(definition, foreign_key, "CONSTRAINT `_$1` FOREIGN KEY");
+  ddl(definition);
+  const std::string target = "ALTER TABLE " + sql_.quote(table_);
+  const size_t at = alter.find(target);
+  if (at == std::string::npos)
+    throw Error(ErrorKind::step_failed, fmt::format("cannot copy {}: the statement is not an ALTER TABLE of it", table_))
+        .with_sql(alter);
+  ddl(alter.substr(0, at) + "ALTER TABLE " + sql_.quote(copy_) + alter.substr(at + target.size()));
+
+  // 2. The table's triggers on the copy, standing aside while tandem copies.
+  for (const auto& trigger : triggers_of(table_))
+    ddl(fmt::format("CREATE TRIGGER {} {} {} ON {} FOR EACH ROW\n{}{}{}", sql_.quote("_" + trigger.name),
+                    trigger.timing, trigger.event, sql_.quote(copy_), carried_prefix(sql_, table_, trigger.name),
+                    trigger.body, kCarriedSuffix));
+
+  // 3. Every write to the table from now on, into the copy too.
+  std::vector<std::string> columns, values;
+  for (const auto& row : session_.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND "
+                                        "TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%' AND EXTRA NOT LIKE "
+                                        "'%VIRTUAL%' AND EXTRA NOT LIKE '%STORED%' ORDER BY ORDINAL_POSITION",
+                                        {database_, table_})) {
+    columns.push_back(sql_.quote(row.at(0).value_or("")));
+    values.push_back("NEW." + columns.back());
+  }
+  const std::string list = fmt::format("{}", fmt::join(columns, ", "));
+  const std::string copy = sql_.quote(copy_), key = sql_.quote(key_);
+  auto copying = [&](const std::string& statements) {
+    return fmt::format(
+        "BEGIN\n  DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN SET {0} = NULL; RESIGNAL; END;\n  SET {0} = 1;\n{1}  "
+        "SET {0} = NULL;\nEND",
+        kCopyingGuard, statements);
+  };
+  const std::string replace = fmt::format("  REPLACE INTO {} ({}) VALUES ({});\n", copy, list, fmt::join(values, ", "));
+  ddl(fmt::format("CREATE TRIGGER {} AFTER INSERT ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("ins")),
+                  sql_.quote(table_), copying(replace)));
+  ddl(fmt::format("CREATE TRIGGER {} AFTER UPDATE ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("upd")),
+                  sql_.quote(table_),
+                  copying(fmt::format("  DELETE FROM {0} WHERE {1} = OLD.{1} AND NOT (NEW.{1} <=> OLD.{1});\n{2}", copy,
+                                      key, replace))));
+  ddl(fmt::format("CREATE TRIGGER {} AFTER DELETE ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("del")),
+                  sql_.quote(table_), copying(fmt::format("  DELETE FROM {0} WHERE {1} = OLD.{1};\n", copy, key))));
+
+  // 4. The rows there were, in batches along the key. A row a trigger copied already is
+  // newer than the batch's and stays; the shared locks INSERT ... SELECT takes on what it
+  // reads keep a row from changing between its read and its copy, and a row changed
+  // through another node meanwhile loses certification (1213) to the one or the other,
+  // retried.
+  const long long batch = std::min(kCopyBatchRows, session_.batch_row_limit(copy_).value_or(kCopyBatchRows));
+  const std::string fetch = fmt::format("SELECT {0} FROM {1} WHERE {0} >= ? ORDER BY {0} LIMIT 1 OFFSET {2}", key,
+                                        sql_.quote(table_), batch - 1);
+  const std::string last = fmt::format("SELECT max({0}) FROM {1} WHERE {0} >= ?", key, sql_.quote(table_));
+  const std::string next = fmt::format("SELECT min({0}) FROM {1} WHERE {0} > ?", key, sql_.quote(table_));
+  const std::string first = fmt::format("SELECT min({0}) FROM {1}", key, sql_.quote(table_));
+  const std::string fill = fmt::format(
+      "INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3} >= ? AND {3} <= ? ON DUPLICATE KEY UPDATE {0}.{3} = "
+      "{0}.{3}",
+      copy, list, sql_.quote(table_), key);
+  session_.execute(fmt::format("SET {} = 1, SESSION foreign_key_checks = 0", kCopyingGuard));
+  long long batches = 0;
+  std::optional<std::string> low = one(session_.query(first, {}));
+  if (low && low->empty()) low.reset();
+  try {
+    while (low) {
+      while (session_.asks_to_hold_back()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::string high = one(session_.query(fetch, {*low}));
+      const bool last_batch = high.empty();
+      if (last_batch) high = one(session_.query(last, {*low}));
+      if (high.empty()) high = *low;
+      for (int attempt = 1;; ++attempt) {
+        try {
+          session_.update(fill, {*low, high});
+          break;
+        } catch (const Error& error) {
+          if (!session_.is_lock_timeout(error) || attempt == kDdlAttempts) throw;
+          std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * attempt, 1000)));
+        }
+      }
+      failpoint::reach(failpoint::Moment::after, failpoint::Site::copy, static_cast<int>(++batches));
+      if (last_batch) break;
+      low = one(session_.query(next, {high}));
+      if (low->empty()) low.reset();
+    }
+    session_.execute(fmt::format("SET {} = NULL, SESSION foreign_key_checks = 1", kCopyingGuard));
+  } catch (...) {
+    try {
+      session_.execute(fmt::format("SET {} = NULL, SESSION foreign_key_checks = 1", kCopyingGuard));
+    } catch (...) {  // the copy's own error is the one to report
+    }
+    throw;
+  }
+
+  // 5. The swap, then the old table and the names.
+  ddl(fmt::format("RENAME TABLE {} TO {}, {} TO {}", sql_.quote(table_), sql_.quote(old_), copy, sql_.quote(table_)));
+  finish_swap();
+  return fmt::format("copied its rows in {} batches of up to {} into a copy with the change, swapped in by one RENAME",
+                     batches, batch);
+}
+
+}  // namespace tandem::mysql
