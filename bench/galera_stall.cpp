@@ -335,13 +335,14 @@ class Bench {
       throw std::runtime_error(fmt::format("{} failed (exit {}):\n{}{}", what, result.exit_code, result.out, result.err));
   }
 
-  // expand of `version`, measured: returns the lines of its stderr that say how it ran the DDL.
+  // expand of `version`, measured: returns the lines of its output that say how it ran the DDL.
   std::vector<std::string> expand(const fs::path& repos, const std::string& version) {
     const CliResult result = tandem(repos, "expand");
     require_ok(result, "tandem expand of version " + version);
     std::vector<std::string> lines;
-    std::istringstream err(result.err);
-    for (std::string line; std::getline(err, line);) {
+    // The run's events (how it built the index among them) and its warnings.
+    std::istringstream said(result.out + result.err);
+    for (std::string line; std::getline(said, line);) {
       std::string lower = line;
       std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
       if (line.find("Galera") != std::string::npos || line.find("RSU") != std::string::npos ||
@@ -447,8 +448,8 @@ class Bench {
     for (const auto& note : ddl.tandem.notes) std::cout << "  tandem run, " << note << "\n";
     for (const auto& note : ddl.naive.notes) std::cout << "  naive run, " << note << "\n";
     if (ddl.method_lines.empty())
-      std::cout << "  tandem's stderr: no line mentions Galera, RSU, TOI or copy\n";
-    for (const auto& line : ddl.method_lines) std::cout << "  tandem's stderr: " << line << "\n";
+      std::cout << "  tandem said: no line mentions Galera, RSU, TOI or copy\n";
+    for (const auto& line : ddl.method_lines) std::cout << "  tandem said: " << line << "\n";
   }
 
   std::string binary_;

@@ -43,8 +43,13 @@ my_user=""
 my_dir=""
 my_password=""
 # Options shared by MariaDB's bootstrap and server: a redo log created at one size and
-# opened at another would be resized on every start. Small and not durable, for speed.
-readonly innodb_options=(--innodb-buffer-pool-size=64M --innodb-log-file-size=16M
+# opened at another would be resized on every start. Small and not durable, for speed;
+# a benchmark on large tables sets TANDEM_TEST_INNODB_BUFFER_POOL and
+# TANDEM_TEST_INNODB_LOG_FILE (each server's, each Galera node's) to what a production
+# server would have.
+readonly innodb_buffer_pool=${TANDEM_TEST_INNODB_BUFFER_POOL:-64M}
+readonly innodb_log_file=${TANDEM_TEST_INNODB_LOG_FILE:-16M}
+readonly innodb_options=(--innodb-buffer-pool-size="$innodb_buffer_pool" --innodb-log-file-size="$innodb_log_file"
   --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0)
 cleaned_up=0
 
@@ -469,8 +474,8 @@ tmpdir=$dir/tmp
 skip-name-resolve
 character-set-server=utf8mb4
 collation-server=utf8mb4_general_ci
-innodb-buffer-pool-size=64M
-innodb-log-file-size=16M
+innodb-buffer-pool-size=$innodb_buffer_pool
+innodb-log-file-size=$innodb_log_file
 innodb-flush-log-at-trx-commit=0
 innodb-doublewrite=0
 innodb-fast-shutdown=2

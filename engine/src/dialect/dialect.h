@@ -119,13 +119,12 @@ class Connection {
   // Whether `error` means the statement's effect is already there (column or index
   // exists, object to drop is gone): a journaled step re-run after a crash is then done.
   virtual bool is_already_applied(const Error& error) const = 0;
-  // Runs a step whose statement builds an index from every row of a table
-  // (Step::builds_index) the way that spares the application's writers best here, and
-  // returns a line saying how when that is not the statement alone. One server: the
-  // statement. A Galera cluster (DESIGN §14), where the statement under TOI stalls every
-  // node's commits for the whole build: TOI for a small table, else node by node under
-  // RSU, each node back in sync before the next; a node that has the index already (a
-  // killed run built it there) is skipped, so a rerun finishes what the run began.
+  // Runs a step whose statement builds an index from every row of a table, or rebuilds
+  // the table (Step::builds_index, copies_table), the way that spares the application's
+  // writers best here, and returns a line saying how. One server: the statement. A
+  // Galera cluster (DESIGN §14), where the statement under TOI stalls every node's
+  // commits for the whole build: TOI for a small table, else node by node under RSU or
+  // an online copy swapped in by one RENAME; a rerun finishes what a killed run began.
   virtual std::optional<std::string> execute_build(const Step& step) {
     execute(step.sql);
     return std::nullopt;

@@ -39,6 +39,9 @@ struct Step {
   // another way (DESIGN §14).
   std::string builds_index;
   std::string index_table;
+  // The table the statement rebuilds from every row (a column's type or nullability
+  // changed in place), which Connection::execute_build may copy another way.
+  std::string copies_table;
 };
 
 struct ValidationContext {

@@ -11,7 +11,7 @@ std::optional<std::string> execute_under_data_rule(Connection& connection, const
                                                    const std::string& database, const Step& step, bool in_transaction) {
   std::optional<std::string> how;
   auto run = [&] {
-    if (step.builds_index.empty())
+    if (step.builds_index.empty() && step.copies_table.empty())
       connection.execute(step.sql);
     else
       how = connection.execute_build(step);

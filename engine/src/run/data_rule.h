@@ -17,8 +17,8 @@ namespace tandem {
 // statement changed rows of the application's tables; its writes are then undone with the
 // caller's transaction (`in_transaction`), or, outside one, with a transaction of its own
 // that a statement other than DDL runs in. The migrate phase, and steps whose writes are
-// the schema change itself (Step::rebuilds_table), run unwatched. An index build
-// (Step::builds_index) runs by Connection::execute_build; what it says of how it ran is
+// the schema change itself (Step::rebuilds_table), run unwatched. An index build or a
+// table's rebuild (Step::builds_index, copies_table) runs by Connection::execute_build; what it says of how it ran is
 // returned, for the run's events.
 std::optional<std::string> execute_under_data_rule(Connection& connection, const Unit& unit,
                                                    const std::string& database, const Step& step, bool in_transaction);

@@ -47,6 +47,7 @@ nlohmann::json step_to_json(const Step& step) {
           {"rebuilds_table", step.rebuilds_table},
           {"builds_index", step.builds_index},
           {"index_table", step.index_table},
+          {"copies_table", step.copies_table},
           {"installs", installs}};
 }
 
@@ -55,6 +56,7 @@ Step step_from_json(const nlohmann::json& in) {
   step.rebuilds_table = in.value("rebuilds_table", false);
   step.builds_index = in.value("builds_index", "");
   step.index_table = in.value("index_table", "");
+  step.copies_table = in.value("copies_table", "");
   for (const auto& record : in.value("installs", nlohmann::json::array()))
     step.installs.push_back({record.value("trigger", ""), record.value("table", ""), record.value("function", "")});
   return step;

@@ -1,19 +1,25 @@
-// Index builds on a Galera cluster (DESIGN §14).
+// Index builds and table rebuilds on a Galera cluster (DESIGN §14).
 //
 // Under TOI, the default, an index build holds every node's commits until it ends, even
 // commits to other tables (measured on 1,000,000 rows: 0.9 s for a writer on another
-// node). Under RSU one node builds the index by itself, out of the cluster's order: the
-// other nodes go on committing, and the node applies what they committed once it is done
-// (its own commits wait meanwhile). So an index on a table of more than kToiRows rows is
-// built node by node, each node on a session of its own with the URL's credentials, the
-// next only once the last is back in sync; a small table's build is short enough for TOI.
+// node). Chosen per table by its rows:
+// - below kToiRows, TOI: the build is short, and so is the cluster's pause;
+// - below kCopyRows, node by node under RSU: one node builds the index by itself, out of
+//   the cluster's order, while the others go on committing, and then applies what they
+//   committed (its own commits wait meanwhile, longer the larger the table); each node
+//   on a session of its own with the URL's credentials, the next once the last is back
+//   in sync;
+// - from kCopyRows, the online copy (galera_copy.cpp): no node waits for more than a
+//   RENAME. A table the copy cannot take is built node by node.
+// A table's rebuild (a column's type or nullability changed in place) cannot go node by
+// node (the nodes would replicate rows of two shapes): from kToiRows on, it is copied.
 //
 // A node that has the index already is skipped: that is how a run killed part-way is
 // finished by the next one, through any node, the index's name saying what is done where.
 // A build the server was still running when its client died holds the table's metadata
 // lock on its node; the rerun's statement there waits for it (the lock timeout, retried
-// by the runner) and then finds the index made. The URL option galera_ddl=toi|rsu forces
-// one way for every build (auto: by the table's size).
+// by the runner) and then finds the index made. A copy a killed run left is finished by
+// the copy. The URL option galera_ddl=toi|rsu|copy forces one way (auto: by size).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -64,6 +70,7 @@ std::optional<std::string> MysqlConnection::execute_build(const Step& step) {
   }
   const auto forced = url_.options.find("galera_ddl");
   const std::string method = forced == url_.options.end() ? "auto" : forced->second;
+  if (!step.copies_table.empty()) return rebuild_table(step, method);
   const std::string what = fmt::format("index {} on {}", step.builds_index, step.index_table);
   OnlineCopy copy(*this, url_.database, step.index_table);
   // A copy a stopped run left is finished the same way, whatever the method now.
@@ -103,15 +110,13 @@ std::optional<std::string> MysqlConnection::execute_build(const Step& step) {
     if (having == static_cast<long long>(nodes.size()))
       return fmt::format("{} is on every node of the Galera cluster already", what);
     build_node_by_node(step, nodes);
-    return fmt::format("finished {} node by node under RSU, on the {} of {} nodes a stopped run had not built it on",
-                       what, nodes.size() - having, nodes.size());
+    // Begun by a stopped run, or by this one before it lost a lock fight on a node.
+    return fmt::format("finished {} node by node under RSU, on the {} of {} nodes that lacked it", what,
+                       nodes.size() - having, nodes.size());
   }
 
-  const auto estimate = query("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND "
-                              "TABLE_NAME = ?",
-                              {url_.database, step.index_table});
-  const long long rows = estimate.empty() ? 0 : std::stoll(estimate.at(0).at(0).value_or("0"));
-  const std::string sized = fmt::format("{} (about {} rows)", what, rows);
+  const long long rows = table_size(step.index_table);
+  const std::string sized = fmt::format("{} ({}{} rows)", what, rows < kCopyRows ? "" : "about ", rows);
   auto under_toi = [&](const std::string& why) {
     execute(step.sql);
     return fmt::format("built {} under TOI{}", sized, why);
@@ -145,6 +150,44 @@ std::optional<std::string> MysqlConnection::execute_build(const Step& step) {
   if (every_node) return by_rsu(refusal && rows >= kCopyRows ? fmt::format(" (not copied: {})", *refusal) : "");
   return under_toi(fmt::format(": not copied ({}), and node by node needs every node, but {} cannot be reached",
                                refusal.value_or(""), cannot_reach));
+}
+
+long long MysqlConnection::table_size(const std::string& table) {
+  const auto estimate =
+      query("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+            {url_.database, table});
+  const long long rows = estimate.empty() ? 0 : std::stoll(estimate.at(0).at(0).value_or("0"));
+  if (rows >= kCopyRows) return rows;
+  // The server's estimate lags a bulk load (statistics are recalculated in the
+  // background): below the copy's threshold the rows are counted, up to it.
+  return std::stoll(
+      query(fmt::format("SELECT count(*) FROM (SELECT 1 FROM {} LIMIT {}) counted", renderer().quote(table), kCopyRows),
+            {})
+          .at(0)
+          .at(0)
+          .value_or("0"));
+}
+
+// A column's type or nullability changed in place rebuilds the whole table, and under
+// TOI every node's commits wait for it. Node by node cannot do it: the nodes would
+// replicate rows of two shapes. So a table of kToiRows rows or more is copied.
+std::optional<std::string> MysqlConnection::rebuild_table(const Step& step, const std::string& method) {
+  const std::string& table = step.copies_table;
+  OnlineCopy copy(*this, url_.database, table);
+  if (copy.interrupted())
+    return fmt::format("rebuilt {} by an online copy, as a stopped run began: {}", table, copy.run(step.sql));
+  const long long rows = table_size(table);
+  const std::string sized = fmt::format("{} ({}{} rows)", table, rows < kCopyRows ? "" : "about ", rows);
+  auto under_toi = [&](const std::string& why) {
+    execute(step.sql);
+    return fmt::format("rebuilt {} under TOI{}", sized, why);
+  };
+  if (method == "copy") return fmt::format("rebuilt {} by an online copy: {}", sized, copy.run(step.sql));
+  if (method == "toi") return under_toi(" (galera_ddl=toi)");
+  if (method == "rsu") return under_toi(" (galera_ddl=rsu builds indexes node by node; a table's rebuild cannot be)");
+  if (rows < kToiRows) return under_toi(": the table is small, the cluster's pause short");
+  if (auto refusal = copy.refusal()) return under_toi(fmt::format(": not copied ({})", *refusal));
+  return fmt::format("rebuilt {} by an online copy: {}", sized, copy.run(step.sql));
 }
 
 void MysqlConnection::build_node_by_node(const Step& step, std::vector<GaleraNode>& nodes) {

@@ -19,6 +19,7 @@
 // swapped in is dropped and made afresh; a swap done but not tidied is tidied.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <regex>
@@ -33,7 +34,9 @@ namespace tandem::mysql {
 namespace {
 
 constexpr const char* kCopyingGuard = "@tandem_copying";
-constexpr long long kCopyBatchRows = 1000;
+constexpr long long kCopyBatchRows = 1000;   // the first batch's rows
+constexpr long long kCopyBatchMost = 10000;  // and the most any batch copies
+constexpr std::chrono::milliseconds kBatchTime{50};
 constexpr int kDdlAttempts = 60;
 
 // The marker that starts a carried trigger's body, and its end: what lies between is the
@@ -236,40 +239,43 @@ std::string OnlineCopy::run(const std::string& alter) {
   // reads keep a row from changing between its read and its copy, and a row changed
   // through another node meanwhile loses certification (1213) to the one or the other,
   // retried.
-  const long long batch = std::min(kCopyBatchRows, session_.batch_row_limit(copy_).value_or(kCopyBatchRows));
-  const std::string fetch = fmt::format("SELECT {0} FROM {1} WHERE {0} >= ? ORDER BY {0} LIMIT 1 OFFSET {2}", key,
-                                        sql_.quote(table_), batch - 1);
-  const std::string last = fmt::format("SELECT max({0}) FROM {1} WHERE {0} >= ?", key, sql_.quote(table_));
-  const std::string next = fmt::format("SELECT min({0}) FROM {1} WHERE {0} > ?", key, sql_.quote(table_));
-  const std::string first = fmt::format("SELECT min({0}) FROM {1}", key, sql_.quote(table_));
-  const std::string fill = fmt::format(
-      "INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3} >= ? AND {3} <= ? ON DUPLICATE KEY UPDATE {0}.{3} = "
-      "{0}.{3}",
-      copy, list, sql_.quote(table_), key);
+  // Each batch is one writeset, which every node applies before it commits anything
+  // certified after it: its size follows how long the last took, aiming at kBatchTime.
+  const long long most = std::min(kCopyBatchMost, session_.batch_row_limit(copy_).value_or(kCopyBatchMost));
+  long long size = std::min(kCopyBatchRows, most), largest = 0, batches = 0;
+  const std::string table = sql_.quote(table_);
   session_.execute(fmt::format("SET {} = 1, SESSION foreign_key_checks = 0", kCopyingGuard));
-  long long batches = 0;
-  std::optional<std::string> low = one(session_.query(first, {}));
-  if (low && low->empty()) low.reset();
+  std::optional<std::string> after;  // the last key copied
   try {
-    while (low) {
+    while (true) {
       while (session_.asks_to_hold_back()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      std::string high = one(session_.query(fetch, {*low}));
-      const bool last_batch = high.empty();
-      if (last_batch) high = one(session_.query(last, {*low}));
-      if (high.empty()) high = *low;
+      std::vector<Value> bounds;
+      if (after) bounds.push_back(*after);
+      const auto ends = session_.query(fmt::format("SELECT {0} FROM {1}{2} ORDER BY {0} LIMIT 1 OFFSET {3}", key, table,
+                                                   after ? fmt::format(" WHERE {} > ?", key) : "", size - 1),
+                                       bounds);
+      const std::optional<std::string> high = ends.empty() ? std::nullopt : ends.at(0).at(0);
+      if (high) bounds.push_back(*high);
+      const std::string fill = fmt::format(
+          "INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3}{4} ON DUPLICATE KEY UPDATE {0}.{5} = {0}.{5}", copy,
+          list, table, after ? key + " > ?" : "TRUE", high ? " AND " + key + " <= ?" : "", key);
+      const auto started = std::chrono::steady_clock::now();
       for (int attempt = 1;; ++attempt) {
         try {
-          session_.update(fill, {*low, high});
+          session_.update(fill, bounds);
           break;
         } catch (const Error& error) {
           if (!session_.is_lock_timeout(error) || attempt == kDdlAttempts) throw;
           std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * attempt, 1000)));
         }
       }
+      const auto took = std::max<long long>(
+          1, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
+      largest = std::max(largest, size);
+      size = std::clamp(size * kBatchTime.count() / took, std::max<long long>(1, size / 2), std::min(most, size * 2));
       failpoint::reach(failpoint::Moment::after, failpoint::Site::copy, static_cast<int>(++batches));
-      if (last_batch) break;
-      low = one(session_.query(next, {high}));
-      if (low->empty()) low.reset();
+      if (!high) break;
+      after = high;
     }
     session_.execute(fmt::format("SET {} = NULL, SESSION foreign_key_checks = 1", kCopyingGuard));
   } catch (...) {
@@ -284,7 +290,7 @@ std::string OnlineCopy::run(const std::string& alter) {
   ddl(fmt::format("RENAME TABLE {} TO {}, {} TO {}", sql_.quote(table_), sql_.quote(old_), copy, sql_.quote(table_)));
   finish_swap();
   return fmt::format("copied its rows in {} batches of up to {} into a copy with the change, swapped in by one RENAME",
-                     batches, batch);
+                     batches, largest);
 }
 
 }  // namespace tandem::mysql

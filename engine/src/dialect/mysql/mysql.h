@@ -187,6 +187,11 @@ class MysqlConnection final : public Connection {
   // `params`, so the server reads the values apart from the SQL and nothing is escaped
   // on the client; returns its rows as text, the rows it changed in `changed`.
   std::vector<Row> run_prepared(const std::string& sql, const std::vector<Value>& params, long long* changed = nullptr);
+  // The rows of `table`: the server's estimate, counted where it says fewer than the
+  // copy's threshold (galera_build.cpp).
+  long long table_size(const std::string& table);
+  // execute_build for a step that rebuilds a table (Step::copies_table).
+  std::optional<std::string> rebuild_table(const Step& step, const std::string& method);
   // Builds `step`'s index under RSU on each of `nodes` that lacks it, one after another.
   void build_node_by_node(const Step& step, std::vector<GaleraNode>& nodes);
   // Throws Error(lock_held) once this session's Galera lease is lost, for any statement

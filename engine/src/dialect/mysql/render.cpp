@@ -220,9 +220,11 @@ Step MysqlRenderer::modify_column(const std::string& table, const schema::Column
   // 2,000,000-row table, so each retry rebuilt the table again and the unit never ended.
   // A second is the least the server offers; writers queue behind the swap only while an
   // open transaction of theirs holds the table.
-  return {fmt::format("{}SET STATEMENT lock_wait_timeout = GREATEST(@@session.lock_wait_timeout, 1) FOR\n"
-                      "ALTER TABLE {} MODIFY COLUMN {}{}",
-                      comment, quote(table), definition, algorithm)};
+  Step step{fmt::format("{}SET STATEMENT lock_wait_timeout = GREATEST(@@session.lock_wait_timeout, 1) FOR\n"
+                        "ALTER TABLE {} MODIFY COLUMN {}{}",
+                        comment, quote(table), definition, algorithm)};
+  step.copies_table = table;
+  return step;
 }
 
 std::vector<Step> MysqlRenderer::set_nullable(const ops::SetNullable& op, const RenderContext& context) const {
