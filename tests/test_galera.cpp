@@ -919,3 +919,71 @@ TEST_CASE("galera: a column's type changed on a table of 120,000 rows is rebuilt
                            "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
   }
 }
+
+namespace {
+
+// No table, trigger or foreign key of an online copy left in the database behind `url`.
+void require_no_copy_left(const std::string& url) {
+  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                        "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
+  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND "
+                        "TRIGGER_NAME LIKE '\\_%'") == std::vector<std::string>{"0"});
+}
+
+}  // namespace
+
+TEST_CASE("galera: galera_ddl=copy of a table other tables' foreign keys reference is refused, naming them, and nothing is built") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  CopyRepo repo(false);
+  write_version(repo.dir.path(), "002", "parents_index",
+                "description: an index on parents\noperations:\n  - add_column: {table: parents, column: {name: tag, "
+                "type: integer}}\n  - create_index: {table: parents, name: parents_tag_idx, columns: [tag]}\n",
+                "", "");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  const Result refused = run_phase("expand", forcing(database.nodes[0], "copy"), repo.dir.path());
+  CHECK(refused.exit_code != 0);
+  CHECK_MESSAGE(contains(refused.err, "cannot copy parents: foreign keys of items reference parents"), refused.all());
+  CHECK(contains(refused.err, "002_parents_index.yaml"));
+  CHECK(nodes_with_index(database, "parents_tag_idx") == 0);
+  for (const auto& node : database.nodes) require_no_copy_left(node);
+  // Left to the size rule, the index is built: under TOI, the table being small.
+  const Result expand = run_phase("expand", database.nodes[1], repo.dir.path());
+  require_ok(expand);
+  CHECK(contains(expand.out, "built index parents_tag_idx on parents (0 rows) under TOI"));
+  CHECK(nodes_with_index(database, "parents_tag_idx") == 3);
+}
+
+TEST_CASE("galera: an online copy that fails (a NULL where the copy refuses one) leaves no copy, trigger or foreign key behind") {
+  const auto urls = galera_urls();
+  if (urls.empty()) return;
+  ClusterDatabase database(urls);
+  CopyRepo repo(false);
+  write_version(repo.dir.path(), "002", "parents_required", "description: nothing to add\noperations: []\n", "",
+                "description: every item has a parent\noperations:\n  - set_not_null: {table: items, column: "
+                "parent_id}\n");
+  require_ok(run_phase("upgrade", database.nodes[0], repo.dir.path(), {"--to", "1"}));
+  execute(database.nodes[0], "INSERT INTO parents VALUES (1)");
+  execute(database.nodes[0], "INSERT INTO items (id, name, parent_id) SELECT seq, CONCAT('item-', seq), IF(seq = 3000, "
+                             "NULL, 1) FROM seq_1_to_5000");
+  require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
+  require_ok(run_phase("migrate", database.nodes[0], repo.dir.path()));
+  const Result failed = run_phase("contract", forcing(database.nodes[0], "copy"), repo.dir.path());
+  CHECK(failed.exit_code != 0);
+  CHECK_MESSAGE(contains(failed.err, "parent_id"), failed.all());
+  for (const auto& node : database.nodes) {
+    require_no_copy_left(node);
+    CHECK(query_rows(node, "SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                           "TABLE_NAME = 'items' AND COLUMN_NAME = 'parent_id'") == std::vector<std::string>{"YES"});
+    CHECK(query_rows(node, "SELECT count(*) FROM items") == std::vector<std::string>{"5000"});
+    CHECK(query_rows(node, "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
+                           "CONSTRAINT_SCHEMA = DATABASE()") == std::vector<std::string>{"items_parent_id_fkey"});
+  }
+  // Once the row has its parent, the rerun makes the change.
+  execute(database.nodes[1], "UPDATE items SET parent_id = 1 WHERE id = 3000");
+  require_ok(run_phase("contract", forcing(database.nodes[2], "copy"), repo.dir.path()));
+  for (const auto& node : database.nodes)
+    CHECK(query_rows(node, "SELECT IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND "
+                           "TABLE_NAME = 'items' AND COLUMN_NAME = 'parent_id'") == std::vector<std::string>{"NO"});
+}

@@ -182,7 +182,31 @@ std::string OnlineCopy::run(const std::string& alter) {
     discard_unswapped();
   }
   if (auto why = refusal()) throw Error(ErrorKind::step_failed, fmt::format("cannot copy {}: {}", table_, *why));
+  std::optional<std::string> filled;
+  try {
+    filled = fill(alter);
+  } catch (...) {
+    // A copy that failed (not one killed) leaves nothing behind: the table's writes
+    // would otherwise go on being mirrored into it.
+    try {
+      discard_unswapped();
+    } catch (...) {  // the copy's own error is the one to report
+    }
+    throw;
+  }
+  if (!filled) {
+    discard_unswapped();
+    return fmt::format("the change was on {} already (a stopped run's statement the server finished)", table_);
+  }
 
+  // 5. The swap, then the old table and the names.
+  ddl(fmt::format("RENAME TABLE {} TO {}, {} TO {}", sql_.quote(table_), sql_.quote(old_), sql_.quote(copy_),
+                  sql_.quote(table_)));
+  finish_swap();
+  return *filled;
+}
+
+std::optional<std::string> OnlineCopy::fill(const std::string& alter) {
   // 1. The copy, its foreign keys under names of its own, and the change.
   const auto shown = session_.query(fmt::format("SHOW CREATE TABLE {}", sql_.quote(table_)), {});
   std::string definition = shown.at(0).at(1).value_or("");
@@ -199,7 +223,12 @@ std::string OnlineCopy::run(const std::string& alter) {
   if (at == std::string::npos)
     throw Error(ErrorKind::step_failed, fmt::format("cannot copy {}: the statement is not an ALTER TABLE of it", table_))
         .with_sql(alter);
-  ddl(alter.substr(0, at) + "ALTER TABLE " + sql_.quote(copy_) + alter.substr(at + target.size()));
+  try {
+    ddl(alter.substr(0, at) + "ALTER TABLE " + sql_.quote(copy_) + alter.substr(at + target.size()));
+  } catch (const Error& error) {
+    if (session_.is_already_applied(error)) return std::nullopt;
+    throw;
+  }
 
   // 2. The table's triggers on the copy, standing aside while tandem copies.
   for (const auto& trigger : triggers_of(table_))
@@ -285,10 +314,6 @@ std::string OnlineCopy::run(const std::string& alter) {
     }
     throw;
   }
-
-  // 5. The swap, then the old table and the names.
-  ddl(fmt::format("RENAME TABLE {} TO {}, {} TO {}", sql_.quote(table_), sql_.quote(old_), copy, sql_.quote(table_)));
-  finish_swap();
   return fmt::format("copied its rows in {} batches of up to {} into a copy with the change, swapped in by one RENAME",
                      batches, largest);
 }

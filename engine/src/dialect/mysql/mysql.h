@@ -130,6 +130,9 @@ class OnlineCopy {
   void ddl(const std::string& statement);
   void discard_unswapped();
   void finish_swap();
+  // Steps 1-4 of run(): the copy made, the change applied to it, kept in step and
+  // filled; what it did, or nullopt when the change was in the table already.
+  std::optional<std::string> fill(const std::string& alter);
 
   MysqlConnection& session_;
   const SqlRenderer& sql_;
