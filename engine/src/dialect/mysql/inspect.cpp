@@ -62,7 +62,11 @@ schema::Schema inspect(Connection& connection, const std::string& database, bool
   schema::Schema result;
   std::map<std::string, schema::Table*> tables;
   std::map<std::string, std::string> table_collation;
-  auto application_table = [](const std::string& name) { return !schema::is_tandem_table(name) && name != kLockTable; };
+  // An online copy's tables and triggers (galera_copy.cpp) are tandem's work in progress.
+  auto in_progress = [](const std::string& name) { return name.rfind(kOnlineCopyPrefix, 0) == 0; };
+  auto application_table = [&](const std::string& name) {
+    return !schema::is_tandem_table(name) && name != kLockTable && !in_progress(name);
+  };
 
   for (const auto& row : connection.query("SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES "
                                           "WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
@@ -187,7 +191,7 @@ schema::Schema inspect(Connection& connection, const std::string& database, bool
                         "FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? ORDER BY TRIGGER_NAME",
                         {database})) {
     const std::string table = text(row[1]);
-    if (!application_table(table)) continue;
+    if (!application_table(table) || in_progress(text(row[0]))) continue;
     result.triggers.push_back(
         {text(row[0]), table,
          fmt::format("{} {} ON {} FOR EACH ROW {}", text(row[2]), text(row[3]), table, text(row[4]))});

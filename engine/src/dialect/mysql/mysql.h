@@ -22,6 +22,9 @@ namespace tandem::mysql {
 constexpr const char* kTableOptions = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
 // The table that records who holds the run lock (lock.cpp): tandem's, not the application's.
 constexpr const char* kLockTable = "tandem_lock";
+// How the tables and triggers of an online copy (galera_copy.cpp) begin: tandem's work in
+// progress, which a snapshot leaves out.
+constexpr const char* kOnlineCopyPrefix = "_tandem_";
 
 class MysqlRenderer final : public SqlRenderer {
  public:
@@ -120,17 +123,14 @@ class OnlineCopy {
   std::string run(const std::string& alter);
 
  private:
-  struct Trigger {
-    std::string name, timing, event, body;
-  };
   bool exists(const std::string& table);
-  std::vector<Trigger> triggers_of(const std::string& table);
+  std::vector<std::string> triggers_of(const std::string& table);
   std::string copy_trigger(const char* event) const;
   // A short statement that waits for the table's open transactions: retried here.
   void ddl(const std::string& statement);
   void discard_unswapped();
   void finish_swap();
-  // Steps 1-4 of run(): the copy made, the change applied to it, kept in step and
+  // Steps 1-3 of run(): the copy made, the change applied to it, kept in step and
   // filled; what it did, or nullopt when the change was in the table already.
   std::optional<std::string> fill(const std::string& alter);
 
