@@ -854,7 +854,9 @@ TEST_CASE("galera: an online copy killed with kill -9 part-way is made afresh by
   require_ok(rerun);
   CHECK_MESSAGE(contains(rerun.out + rerun.err, "by an online copy"), rerun.all());
   require_copy_tidied(database);
+  const std::string schema = schema_text(database.nodes[0]);
   for (const auto& node : database.nodes) {
+    CHECK(schema_text(node) == schema);
     CHECK(query_rows(node, "SELECT count(*), count(DISTINCT id) FROM items") == std::vector<std::string>{"40000|40000"});
     CHECK(query_rows(node, "SELECT name FROM items WHERE id = 40000") == std::vector<std::string>{"renamed"});
     CHECK(query_rows(node, "SELECT status FROM tandem_history WHERE phase = 'expand' AND version = '002' ORDER BY id") ==
