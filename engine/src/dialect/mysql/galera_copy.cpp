@@ -210,14 +210,14 @@ std::optional<std::string> OnlineCopy::fill(const std::string& alter) {
   // deleting a row the batches have not copied yet writes no row, so the writeset would
   // hold no key of the copy's row, and a batch copying that row through another node at
   // the same moment would pass certification beside it, bringing the row back.
-  const std::string remove_old = fmt::format("  REPLACE INTO {0} ({1}) VALUES ({2});\n  DELETE FROM {0} WHERE {3} = OLD.{3};\n",
-                                             copy, list, fmt::join(old_values, ", "), key);
+  const std::string remove_old =
+      fmt::format("  REPLACE INTO {0} ({1}) VALUES ({2});\n  DELETE FROM {0} WHERE {3} = OLD.{3};\n", copy, list,
+                  fmt::join(old_values, ", "), key);
   ddl(fmt::format("CREATE TRIGGER {} AFTER INSERT ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("ins")),
                   sql_.quote(table_), body(replace)));
   ddl(fmt::format("CREATE TRIGGER {} AFTER UPDATE ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("upd")),
                   sql_.quote(table_),
-                  body(fmt::format("  IF NOT (NEW.{0} <=> OLD.{0}) THEN\n{1}  END IF;\n{2}", key, remove_old,
-                                      replace))));
+                  body(fmt::format("  IF NOT (NEW.{0} <=> OLD.{0}) THEN\n{1}  END IF;\n{2}", key, remove_old, replace))));
   ddl(fmt::format("CREATE TRIGGER {} AFTER DELETE ON {} FOR EACH ROW\n{}", sql_.quote(copy_trigger("del")),
                   sql_.quote(table_), body(remove_old)));
 
@@ -225,9 +225,9 @@ std::optional<std::string> OnlineCopy::fill(const std::string& alter) {
   // newer than the batch's and stays; the shared locks INSERT ... SELECT takes on what it
   // reads keep a row from changing between its read and its copy, and a row changed
   // through another node meanwhile loses certification (1213) to the one or the other,
-  // retried.
-  // Each batch is one writeset, which every node applies before it commits anything
-  // certified after it: its size follows how long the last took, aiming at kBatchTime.
+  // retried. Each batch is one writeset, which every node applies before it commits
+  // anything certified after it: its size follows how long the last took, aiming at
+  // kBatchTime.
   const long long most = std::min(kCopyBatchMost, session_.batch_row_limit(copy_).value_or(kCopyBatchMost));
   long long size = std::min(kCopyBatchRows, most), largest = 0, batches = 0;
   const std::string table = sql_.quote(table_);
