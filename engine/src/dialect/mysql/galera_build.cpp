@@ -4,15 +4,17 @@
 // commits to other tables (measured on 1,000,000 rows: 0.9 s for a writer on another
 // node). Chosen per table by its rows:
 // - below kToiRows, TOI: the build is short, and so is the cluster's pause;
-// - below kCopyRows, node by node under RSU: one node builds the index by itself, out of
-//   the cluster's order, while the others go on committing, and then applies what they
+// - from there, node by node under RSU: one node builds the index by itself, out of the
+//   cluster's order, while the others go on committing, and then applies what they
 //   committed (its own commits wait meanwhile, longer the larger the table); each node
 //   on a session of its own with the URL's credentials, the next once the last is back
-//   in sync;
-// - from kCopyRows, the online copy (galera_copy.cpp): no node waits for more than a
-//   RENAME. A table the copy cannot take is built node by node.
-// A table's rebuild (a column's type or nullability changed in place) cannot go node by
-// node (the nodes would replicate rows of two shapes): from kToiRows on, it is copied.
+//   in sync.
+// The online copy (galera_copy.cpp), which pauses no node for longer than a RENAME, is
+// taken only when galera_ddl=copy asks for it: under writers updating the table through
+// other nodes, the sanitizer CI run once found updates lost (6 rows of 20,000), a race
+// not found yet. A table's rebuild (a column's type or nullability changed in place)
+// cannot go node by node (the nodes would replicate rows of two shapes): it runs under
+// TOI, or copied when asked.
 //
 // A node that has the index already is skipped: that is how a run killed part-way is
 // finished by the next one, through any node, the index's name saying what is done where.
@@ -37,8 +39,7 @@ namespace {
 // Below this many rows an index builds in well under a tenth of a second: the cluster's
 // pause under TOI is shorter than the round of sessions and sync waits RSU costs.
 constexpr long long kToiRows = 100000;
-// From this many rows on, RSU would pause the building node's commits for most of a
-// second (measured: 0.8 s for 1,000,000 rows), so the table is copied instead.
+// Up to this many rows the table's size is counted rather than estimated.
 constexpr long long kCopyRows = 500000;
 // How long a node may take to apply what the cluster committed while it built.
 constexpr auto kSyncLimit = std::chrono::minutes(30);
@@ -142,14 +143,8 @@ std::optional<std::string> MysqlConnection::execute_build(const Step& step) {
     return by_rsu("");
   }
   if (rows < kToiRows) return under_toi(": the table is small, the cluster's pause short");
-  // RSU pauses the building node's commits for the whole build, which grows with the
-  // table; the copy pauses no node for longer than a RENAME, but writes the table twice.
-  const bool every_node = unreachable.empty() && !nodes.empty();
-  const auto refusal = copy.refusal();
-  if (!refusal && (rows >= kCopyRows || !every_node)) return by_copy();
-  if (every_node) return by_rsu(refusal && rows >= kCopyRows ? fmt::format(" (not copied: {})", *refusal) : "");
-  return under_toi(fmt::format(": not copied ({}), and node by node needs every node, but {} cannot be reached",
-                               refusal.value_or(""), cannot_reach));
+  if (unreachable.empty() && !nodes.empty()) return by_rsu("");
+  return under_toi(fmt::format(": node by node needs every node, and {} cannot be reached", cannot_reach));
 }
 
 long long MysqlConnection::table_size(const std::string& table) {
@@ -170,7 +165,8 @@ long long MysqlConnection::table_size(const std::string& table) {
 
 // A column's type or nullability changed in place rebuilds the whole table, and under
 // TOI every node's commits wait for it. Node by node cannot do it: the nodes would
-// replicate rows of two shapes. So a table of kToiRows rows or more is copied.
+// replicate rows of two shapes. So it runs under TOI unless galera_ddl=copy asks for the
+// copy.
 std::optional<std::string> MysqlConnection::rebuild_table(const Step& step, const std::string& method) {
   const std::string& table = step.copies_table;
   OnlineCopy copy(*this, url_.database, table);
@@ -186,8 +182,7 @@ std::optional<std::string> MysqlConnection::rebuild_table(const Step& step, cons
   if (method == "toi") return under_toi(" (galera_ddl=toi)");
   if (method == "rsu") return under_toi(" (galera_ddl=rsu builds indexes node by node; a table's rebuild cannot be)");
   if (rows < kToiRows) return under_toi(": the table is small, the cluster's pause short");
-  if (auto refusal = copy.refusal()) return under_toi(fmt::format(": not copied ({})", *refusal));
-  return fmt::format("rebuilt {} by an online copy: {}", sized, copy.run(step.sql));
+  return under_toi(": every node's commits waited for it (galera_ddl=copy copies it instead)");
 }
 
 void MysqlConnection::build_node_by_node(const Step& step, std::vector<GaleraNode>& nodes) {
