@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -244,5 +245,30 @@ void run_script(Connection& connection, const std::string& sql) {
 void execute(const std::string& url, const std::string& sql) { run_script(*connect(DatabaseUrl::parse(url)), sql); }
 
 schema::Schema snapshot(const std::string& url) { return connect(DatabaseUrl::parse(url))->snapshot(); }
+
+PeriodicWriter::PeriodicWriter(std::string url, std::function<std::string(int)> statement)
+    : thread_([this, url = std::move(url), statement = std::move(statement)] {
+        auto session = connect(DatabaseUrl::parse(url));
+        while (!stop_) {
+          try {
+            session->execute(statement(written_ + 1));
+            ++written_;
+          } catch (const std::exception& error) {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            last_error_ = error.what();
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }) {}
+
+void PeriodicWriter::finish() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string PeriodicWriter::last_error() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return last_error_;
+}
 
 }  // namespace tandem::test

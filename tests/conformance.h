@@ -2,8 +2,12 @@
 // MariaDB when their dialects and test servers are available.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dialect/dialect.h"
@@ -65,5 +69,27 @@ void run_script(Connection& connection, const std::string& sql);
 // Runs the statements of `sql` one by one on one session of `url`.
 void execute(const std::string& url, const std::string& sql);
 schema::Schema snapshot(const std::string& url);
+
+// An application's writer: from construction until finish(), runs `statement(n)` every
+// 5 ms on a session of its own on `url`, n being one more than the statements committed
+// so far. One that fails (a lost certification) is not counted, and the same n is tried
+// again; the last error is kept.
+class PeriodicWriter {
+ public:
+  PeriodicWriter(std::string url, std::function<std::string(int)> statement);
+  ~PeriodicWriter() { finish(); }
+  PeriodicWriter(const PeriodicWriter&) = delete;
+  PeriodicWriter& operator=(const PeriodicWriter&) = delete;
+  void finish();
+  int written() const { return written_; }
+  std::string last_error() const;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> written_{0};
+  mutable std::mutex mutex_;
+  std::string last_error_;
+  std::thread thread_;
+};
 
 }  // namespace tandem::test

@@ -9,10 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <sstream>
-#include <thread>
 
 #include "conformance.h"
 #include "schema_json.h"
@@ -241,36 +238,15 @@ TEST_CASE("the bundled history upgrades api and cell databases on a Galera clust
   seed_cell(cell2->url(), 2);
 
   // Each writer adds an instance every 5 ms through its own node, and counts what committed.
-  struct Writer {
-    std::atomic<bool> stop{false};
-    std::atomic<int> written{0};
-    std::thread thread;
-    std::string last_error;
-    void start(const std::string& url, const std::string& prefix) {
-      thread = std::thread([this, url, prefix] {
-        auto session = tandem::connect(tandem::DatabaseUrl::parse(url));
-        while (!stop) {
-          try {
-            session->execute(fmt::format("INSERT INTO instances (uuid, project_id, user_id, node, deleted) VALUES "
-                                         "('{}-{}', 'p1', 'u9', 'node1-1', 0)",
-                                         prefix, written + 1));
-            ++written;
-          } catch (const std::exception& error) {
-            last_error = error.what();  // a lost certification: the row was not written, the next try writes it
-          }
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-      });
-    }
-    void finish() {
-      stop = true;
-      if (thread.joinable()) thread.join();
-    }
-    ~Writer() { finish(); }
+  auto instance = [](const std::string& prefix) {
+    return [prefix](int n) {
+      return fmt::format("INSERT INTO instances (uuid, project_id, user_id, node, deleted) VALUES ('{}-{}', 'p1', "
+                         "'u9', 'node1-1', 0)",
+                         prefix, n);
+    };
   };
-  Writer old_release, new_release;
-  old_release.start(through(*cell1, 1), "w-old");
-  new_release.start(through(*cell2, 2), "w-new");
+  PeriodicWriter old_release(through(*cell1, 1), instance("w-old"));
+  PeriodicWriter new_release(through(*cell2, 2), instance("w-new"));
 
   require_ok(tandem({"expand", "--no-progress"}));
   require_ok(tandem({"migrate", "--batch-size", "2", "--no-progress"}));
@@ -278,10 +254,10 @@ TEST_CASE("the bundled history upgrades api and cell databases on a Galera clust
   old_release.finish();
   require_ok(tandem({"contract", "--no-progress"}));
   new_release.finish();
-  INFO("old writer's last error: " << old_release.last_error);
-  INFO("new writer's last error: " << new_release.last_error);
-  CHECK(old_release.written > 0);
-  CHECK(new_release.written > 0);
+  INFO("old writer's last error: " << old_release.last_error());
+  INFO("new writer's last error: " << new_release.last_error());
+  CHECK(old_release.written() > 0);
+  CHECK(new_release.written() > 0);
   const Result status = tandem({"status", "--check"});
   CHECK_MESSAGE(status.exit_code == 0, status.all());
 
@@ -300,9 +276,9 @@ TEST_CASE("the bundled history upgrades api and cell databases on a Galera clust
   for (size_t node = 0; node < nodes.size(); ++node) {
     CAPTURE(node + 1);
     CHECK(count(through(*cell1, node), "SELECT count(*) FROM instances WHERE uuid LIKE 'w-old-%'") ==
-          std::to_string(old_release.written));
+          std::to_string(old_release.written()));
     CHECK(count(through(*cell2, node), "SELECT count(*) FROM instances WHERE uuid LIKE 'w-new-%'") ==
-          std::to_string(new_release.written));
+          std::to_string(new_release.written()));
     // 2 x 5 live key pairs, two of them in both cells: each moved once.
     CHECK(count(through(*api, node), "SELECT count(*) FROM key_pairs") == "8");
     CHECK(count(through(*cell1, node), "SELECT count(*) FROM pci_devices WHERE uuid IS NULL") == "0");

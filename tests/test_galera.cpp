@@ -568,19 +568,10 @@ TEST_CASE("galera: an index on a table of 150,000 rows is built node by node und
   // Judged by its rows counted, not by the server's estimate, which a bulk insert leaves stale.
   fill(database.nodes[0], "items", 150000);
   execute(database.nodes[0], "CREATE TABLE pings (id INT PRIMARY KEY)");
-  std::atomic<bool> stop{false};
-  int written = 0;
-  std::thread writer([&] {
-    auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[2]));
-    while (!stop) {
-      session->execute(fmt::format("INSERT INTO pings VALUES ({})", written + 1));
-      ++written;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
+  PeriodicWriter writer(database.nodes[2], [](int n) { return fmt::format("INSERT INTO pings VALUES ({})", n); });
   const Result expand = run_phase("expand", database.nodes[0], repo.dir.path());
-  stop = true;
-  writer.join();
+  writer.finish();
+  const int written = writer.written();
   require_ok(expand);
   // A lost lock fight on a node retries the step, which then finishes on the nodes left.
   CHECK_MESSAGE((contains(expand.out, "built index items_name_id_idx on items (150000 rows) node by node under RSU") ||
@@ -725,6 +716,14 @@ operations:
   std::string path() const { return dir.path().string(); }
 };
 
+// No table, trigger or foreign key of an online copy left in the database behind `url`.
+void require_no_copy_left(const std::string& url) {
+  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+                        "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
+  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND "
+                        "TRIGGER_NAME LIKE '\\_%'") == std::vector<std::string>{"0"});
+}
+
 // What an online copy must leave on every node: the index, the table's foreign key under
 // its own name, nothing of the copy's (its copy triggers gone with the old table).
 void require_copy_tidied(const ClusterDatabase& database) {
@@ -736,8 +735,7 @@ void require_copy_tidied(const ClusterDatabase& database) {
     CHECK(query_rows(node, "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME FROM "
                            "information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()") ==
           std::vector<std::string>{"items_parent_id_fkey|parents"});
-    CHECK(query_rows(node, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
-                           "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
+    require_no_copy_left(node);
   }
 }
 
@@ -759,21 +757,13 @@ TEST_CASE("galera: an index built by an online copy while writers on nodes 2 and
                                          "1 + seq % 2 FROM seq_1_to_{}",
                                          rows));
   std::atomic<bool> stop{false};
-  int inserted = 0, deleted = 0;
+  int deleted = 0;
   std::map<int, std::optional<std::string>> expected;  // id: its last name, or nothing once deleted
-  std::thread inserter, changer;
+  std::optional<PeriodicWriter> inserter;
+  std::thread changer;
   auto start_writers = [&] {
-  inserter = std::thread([&] {
-    auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[1]));
-    while (!stop) {
-      const int id = 1000001 + inserted;
-      try {
-        session->execute(fmt::format("INSERT INTO items (id, name, parent_id) VALUES ({0}, 'n-{0}', 2)", id));
-        ++inserted;
-      } catch (const std::exception&) {  // lost certification: not written, tried again
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+  inserter.emplace(database.nodes[1], [](int n) {
+    return fmt::format("INSERT INTO items (id, name, parent_id) VALUES ({0}, 'n-{0}', 2)", 1000000 + n);
   });
   changer = std::thread([&] {
     auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[2]));
@@ -808,8 +798,9 @@ TEST_CASE("galera: an index built by an online copy while writers on nodes 2 and
   const int exit_code = wait_for(expand);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   stop = true;
-  inserter.join();
+  inserter->finish();
   changer.join();
+  const int inserted = inserter->written();
   std::string output;
   for (const auto& entry : std::filesystem::directory_iterator(repo.dir.path()))
     if (entry.path().extension() == ".out" || entry.path().extension() == ".err") output += read_file(entry.path());
@@ -882,23 +873,13 @@ TEST_CASE("galera: with galera_ddl=copy a column's type changed on a table of 12
                              "seq_1_to_120000");
   require_ok(run_phase("expand", database.nodes[0], repo.dir.path()));
   require_ok(run_phase("migrate", database.nodes[0], repo.dir.path()));
-  std::atomic<bool> stop{false};
-  int inserted = 0;
-  std::thread inserter([&] {
-    auto session = tandem::connect(tandem::DatabaseUrl::parse(database.nodes[1]));
-    while (!stop) {
-      try {
-        session->execute(fmt::format("INSERT INTO items (id, name, parent_id) VALUES ({}, 'late', 1)", 200001 + inserted));
-        ++inserted;
-      } catch (const std::exception&) {  // lost certification: not written, tried again
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+  PeriodicWriter inserter(database.nodes[1], [](int n) {
+    return fmt::format("INSERT INTO items (id, name, parent_id) VALUES ({}, 'late', 1)", 200000 + n);
   });
   const Result contract = run_phase("contract", forcing(database.nodes[0], "copy"), repo.dir.path());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  stop = true;
-  inserter.join();
+  inserter.finish();
+  const int inserted = inserter.written();
   require_ok(contract);
   // Counted as the contract began: the writer's rows so far with them.
   CHECK_MESSAGE(contains(contract.out + contract.err, "rebuilt items (120"), contract.all());
@@ -912,22 +893,9 @@ TEST_CASE("galera: with galera_ddl=copy a column's type changed on a table of 12
           std::vector<std::string>{fmt::format("{}|120000|{}", 120000 + inserted, inserted)});
     CHECK(query_rows(node, "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE "
                            "CONSTRAINT_SCHEMA = DATABASE()") == std::vector<std::string>{"items_parent_id_fkey"});
-    CHECK(query_rows(node, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
-                           "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
+    require_no_copy_left(node);
   }
 }
-
-namespace {
-
-// No table, trigger or foreign key of an online copy left in the database behind `url`.
-void require_no_copy_left(const std::string& url) {
-  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
-                        "TABLE_NAME LIKE '\\_tandem\\_%'") == std::vector<std::string>{"0"});
-  CHECK(query_rows(url, "SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND "
-                        "TRIGGER_NAME LIKE '\\_%'") == std::vector<std::string>{"0"});
-}
-
-}  // namespace
 
 TEST_CASE("galera: galera_ddl=copy of a table other tables' foreign keys reference is refused, naming them, and nothing is built") {
   const auto urls = galera_urls();

@@ -39,6 +39,12 @@ DatabaseUrl node_url(const DatabaseUrl& url, const std::string& address) {
   return node;
 }
 
+std::string wsrep_status_now(MysqlConnection& session, const std::string& name) {
+  const auto rows = session.query(
+      fmt::format("SET STATEMENT wsrep_sync_wait = 0 FOR SHOW STATUS LIKE {}", session.renderer().literal(name)), {});
+  return rows.empty() || rows[0].size() < 2 ? "" : rows[0][1].value_or("");
+}
+
 std::vector<std::string> node_addresses(MysqlConnection& session) {
   std::vector<std::string> addresses;
   std::stringstream list(wsrep_status(session)["wsrep_incoming_addresses"]);
@@ -152,8 +158,7 @@ bool MysqlConnection::is_transaction_too_large(const Error& error) const {
 // the question behind the very backlog it asks about.
 std::optional<std::string> MysqlConnection::asks_to_hold_back() {
   if (!galera_) return std::nullopt;
-  const auto rows = query("SET STATEMENT wsrep_sync_wait = 0 FOR SHOW STATUS LIKE 'wsrep_flow_control_active'", {});
-  if (rows.empty() || rows[0].size() < 2 || rows[0][1] != "true") return std::nullopt;
+  if (wsrep_status_now(*this, "wsrep_flow_control_active") != "true") return std::nullopt;
   return "the Galera cluster is under flow control (a node is behind applying what the cluster committed)";
 }
 

@@ -44,15 +44,10 @@ constexpr long long kCopyRows = 500000;
 // How long a node may take to apply what the cluster committed while it built.
 constexpr auto kSyncLimit = std::chrono::minutes(30);
 
-std::string local_state(MysqlConnection& node) {
-  // Without the causality wait, which would queue the question behind the backlog.
-  const auto rows = node.query("SET STATEMENT wsrep_sync_wait = 0 FOR SHOW STATUS LIKE 'wsrep_local_state_comment'", {});
-  return rows.empty() || rows[0].size() < 2 ? "" : rows[0][1].value_or("");
-}
-
 void wait_until_synced(MysqlConnection& node, const std::string& address) {
   const auto deadline = std::chrono::steady_clock::now() + kSyncLimit;
-  for (std::string state = local_state(node); state != "Synced"; state = local_state(node)) {
+  for (std::string state = wsrep_status_now(node, "wsrep_local_state_comment"); state != "Synced";
+       state = wsrep_status_now(node, "wsrep_local_state_comment")) {
     if (std::chrono::steady_clock::now() > deadline)
       throw Error(ErrorKind::step_failed,
                   fmt::format("Galera node {} is not back in sync after 30 minutes (its state: {}); the index is built "

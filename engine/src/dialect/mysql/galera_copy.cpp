@@ -36,6 +36,22 @@ constexpr long long kCopyBatchMost = 10000;  // and the most any batch copies
 constexpr std::chrono::milliseconds kBatchTime{50};
 constexpr int kDdlAttempts = 60;
 
+// Runs `attempt` until it does not lose a lock fight (a lock timeout, a lost
+// certification), at most kDdlAttempts times, waiting `step` longer after each loss (at
+// most a second). Here, not in the runner, whose retry would start the copy again.
+template <typename Attempt>
+void retry_here(MysqlConnection& session, std::chrono::milliseconds step, Attempt attempt) {
+  for (int tries = 1;; ++tries) {
+    try {
+      attempt();
+      return;
+    } catch (const Error& error) {
+      if (!session.is_lock_timeout(error) || tries == kDdlAttempts) throw;
+      std::this_thread::sleep_for(std::min(step * tries, std::chrono::milliseconds(1000)));
+    }
+  }
+}
+
 std::string one(const std::vector<Row>& rows) {
   return rows.empty() || rows[0].empty() ? "" : rows[0][0].value_or("");
 }
@@ -87,17 +103,8 @@ std::optional<std::string> OnlineCopy::refusal() {
 }
 
 void OnlineCopy::ddl(const std::string& statement) {
-  // Each is short, but waits for the table's open transactions: a lost wait is retried
-  // here, not by the runner, which would start the copy again.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      session_.execute(statement);
-      return;
-    } catch (const Error& error) {
-      if (!session_.is_lock_timeout(error) || attempt == kDdlAttempts) throw;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(50 * attempt, 1000)));
-    }
-  }
+  // Each is short, but waits for the table's open transactions.
+  retry_here(session_, std::chrono::milliseconds(50), [&] { session_.execute(statement); });
 }
 
 bool OnlineCopy::interrupted() { return exists(copy_) || exists(old_); }
@@ -248,15 +255,7 @@ std::optional<std::string> OnlineCopy::fill(const std::string& alter) {
           "INSERT INTO {0} ({1}) SELECT {1} FROM {2} WHERE {3}{4} ON DUPLICATE KEY UPDATE {0}.{5} = {0}.{5}", copy,
           list, table, after ? key + " > ?" : "TRUE", high ? " AND " + key + " <= ?" : "", key);
       const auto started = std::chrono::steady_clock::now();
-      for (int attempt = 1;; ++attempt) {
-        try {
-          session_.update(fill, bounds);
-          break;
-        } catch (const Error& error) {
-          if (!session_.is_lock_timeout(error) || attempt == kDdlAttempts) throw;
-          std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * attempt, 1000)));
-        }
-      }
+      retry_here(session_, std::chrono::milliseconds(20), [&] { session_.update(fill, bounds); });
       const auto took = std::max<long long>(
           1, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
       largest = std::max(largest, size);

@@ -105,6 +105,9 @@ class MysqlConnection;
 // (wsrep_incoming_addresses), and the URL of one of them with `url`'s credentials and
 // database (galera.cpp).
 std::vector<std::string> node_addresses(MysqlConnection& session);
+// The wsrep status variable `name` of `session`'s node, asked without the causality wait
+// (which would queue the question behind the backlog it may be about); "" when unknown.
+std::string wsrep_status_now(MysqlConnection& session, const std::string& name);
 DatabaseUrl node_url(const DatabaseUrl& url, const std::string& address);
 
 // An index built on a copy of a table, kept in step by triggers, filled in batches and
